@@ -1,0 +1,118 @@
+"""`%%actor` cells: which classes a cell defines, running it, converting them."""
+
+import ast
+
+from IPython.core.error import UsageError
+
+from .actor_classes import actor, describe
+from .ray_session import import_ray, one_line
+
+# Statements whose bodies run at module level when the cell runs.
+_MODULE_LEVEL_BLOCKS = (ast.If, ast.Try, getattr(ast, "TryStar", ast.Try), ast.With, ast.For, ast.While)
+
+
+def parse_cell(shell, cell: str) -> tuple[ast.Module, str]:
+    """The cell's syntax tree and the name its tracebacks show (`Cell In[n]`)."""
+    code = shell.transform_cell(cell)
+    filename = shell.compile.cache(code, shell.execution_count)
+    return shell.compile.ast_parse(code, filename=filename), filename
+
+
+def defined_class_names(tree: ast.Module) -> list[str]:
+    """Names bound by the module-level `class` statements of a cell, in order.
+
+    Classes inside functions or other classes are not the cell's; imported or merely
+    referenced classes are not defined by it.
+    """
+    names = []
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, ast.ClassDef):
+            if node.name not in names:
+                names.append(node.name)
+        elif isinstance(node, _MODULE_LEVEL_BLOCKS):
+            pending[:0] = _child_statements(node)
+    return names
+
+
+def _child_statements(node):
+    children = [*node.body, *getattr(node, "orelse", []), *getattr(node, "finalbody", [])]
+    for handler in getattr(node, "handlers", []):
+        children.extend(handler.body)
+    return children
+
+
+def run_cell_tree(shell, tree: ast.Module, filename: str) -> None:
+    """Run a parsed cell in the user namespace as a cell runs; its exceptions propagate."""
+    __tracebackhide__ = True  # noqa: F841 - IPython hides this frame from tracebacks
+    exec(shell.compile(tree, filename, "exec"), shell.user_ns)  # noqa: S102
+
+
+def make_cell_actors(shell, cell, listed, options, track, ensure_ray) -> list[str]:
+    """Run an `%%actor` cell, then turn the classes it defines into Ray actor classes.
+
+    `listed` restricts the conversion to those class names. Bad input raises a one-line
+    `UsageError` before the cell runs where it can be seen, and otherwise restores the
+    namespace, so that nothing of the cell is kept. A cell that raises converts nothing.
+    Returns one confirmation line per class.
+    """
+    __tracebackhide__ = True  # noqa: F841 - IPython hides this frame from tracebacks
+    try:
+        tree, filename = parse_cell(shell, cell)
+    except SyntaxError:
+        shell.showsyntaxerror()
+        return []
+    chosen = _choose(defined_class_names(tree), listed)
+    if "name" in options and len(chosen) > 1:
+        raise UsageError(
+            f"%%actor: --name names one actor but {len(chosen)} classes would get it "
+            f"({', '.join(chosen)}); list the one class to name"
+        )
+    _check_options(options)
+    ensure_ray()
+    before = dict(shell.user_ns)
+    run_cell_tree(shell, tree, filename)
+    try:
+        made = {name: _convert(shell.user_ns, before, name, options, track) for name in chosen}
+    except UsageError:
+        shell.user_ns.clear()
+        shell.user_ns.update(before)
+        raise
+    shell.user_ns.update(made)
+    return [describe(name, options, track) for name in chosen]
+
+
+def _choose(defined, listed):
+    if not defined:
+        raise UsageError("%%actor: the cell defines no class to turn into an actor")
+    missing = [name for name in listed if name not in defined]
+    if missing:
+        raise UsageError(
+            f"%%actor: {', '.join(missing)} is not defined by this cell "
+            f"(it defines {', '.join(defined)})"
+        )
+    return list(dict.fromkeys(listed)) or defined
+
+
+def _check_options(options):
+    """Let Ray judge the options on a probe class, before the cell runs."""
+    if options.get("get_if_exists") and "name" not in options:
+        raise UsageError("%%actor: --get-if-exists needs --name")
+    if not options:
+        return
+    ray = import_ray()
+    try:
+        ray.remote(**options)(type("OptionsProbe", (), {}))
+    except (ValueError, TypeError) as error:
+        raise UsageError(f"%%actor: {one_line(error)}") from None
+
+
+def _convert(namespace, before, name, options, track):
+    cls = namespace.get(name)
+    if not isinstance(cls, type) or cls is before.get(name):
+        raise UsageError(f"%%actor: the cell did not define class {name} when it ran")
+    try:
+        return actor(cls, track=track, **options)
+    except Exception as error:  # noqa: BLE001 - whatever Ray refuses becomes one line
+        raise UsageError(f"%%actor: {name}: {one_line(error)}") from None

@@ -1,0 +1,195 @@
+"""Exact per-method call counts kept inside tracked Ray actors.
+
+`tracked_class(cls)` returns a subclass of `cls` whose public methods count each call
+made to the actor (and each that fails) under a lock, so counts stay exact in threaded and
+async actors. Calls a method makes to its own actor's methods are not counted: only the
+calls the actor serves are. Sync, async, generator and async-generator methods keep their
+kind, signature and `@ray.method` options.
+"""
+
+import contextvars
+import functools
+import inspect
+import threading
+
+COUNTS_METHOD = "_ray_magics_calls"
+COUNTER_ATTRIBUTE = "_ray_magics_counter"
+TRACKED_MARK = "__ray_magics_tracked__"
+
+# Referenced only through module-level functions and classes, which cloudpickle sends
+# by reference: a ContextVar itself cannot be pickled.
+_serving = contextvars.ContextVar("ray_magics_serving", default=False)
+
+
+class CallCounter:
+    """Calls and failures per method name, safe to update from many threads."""
+
+    def __init__(self, names):
+        self._lock = threading.Lock()
+        self._calls = dict.fromkeys(names, 0)
+        self._failures = dict.fromkeys(names, 0)
+
+    def called(self, name):
+        with self._lock:
+            self._calls[name] += 1
+
+    def failed(self, name):
+        with self._lock:
+            self._failures[name] += 1
+
+    def snapshot(self):
+        with self._lock:
+            return dict(self._calls), dict(self._failures)
+
+
+class CallCounts(dict):
+    """Calls per method name, with `.failures`: the failed calls per method name."""
+
+    def __init__(self, calls, failures):
+        super().__init__(calls)
+        self.failures = failures
+
+
+def public_methods(cls):
+    """Names and functions of the public instance methods of `cls` and its bases."""
+    return {
+        name: member
+        for name, member in inspect.getmembers(cls, inspect.isfunction)
+        if not name.startswith("_")
+        and not isinstance(inspect.getattr_static(cls, name), (staticmethod, classmethod))
+    }
+
+
+def tracked_class(cls):
+    """A subclass of `cls` that counts the calls its actor serves, per public method."""
+    methods = public_methods(cls)
+    names = tuple(methods)
+    namespace = {name: _counting(name, method) for name, method in methods.items()}
+    namespace["__init__"] = _init_with_counter(cls.__init__, names)
+    namespace[COUNTS_METHOD] = _report_counts
+    namespace[TRACKED_MARK] = True
+    for attribute in ("__module__", "__qualname__", "__doc__"):
+        namespace[attribute] = getattr(cls, attribute)
+    return type(cls.__name__, (cls,), namespace)
+
+
+def is_tracked(cls) -> bool:
+    return getattr(cls, TRACKED_MARK, False)
+
+
+def _report_counts(self):
+    """Return `(calls, failures)`, each a dict by method name."""
+    return getattr(self, COUNTER_ATTRIBUTE).snapshot()
+
+
+def _takes_no_arguments(self):
+    """The `__init__` of a class that defines none (`object.__init__`)."""
+
+
+def _init_with_counter(init, names):
+    if not inspect.isfunction(init):
+        init = _takes_no_arguments
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        setattr(self, COUNTER_ATTRIBUTE, CallCounter(names))
+        with _ServedCall(self, "__init__", counted=False):
+            init(self, *args, **kwargs)
+
+    return __init__
+
+
+def already_serving() -> bool:
+    """Whether the running code is already inside a call the actor serves."""
+    return _serving.get()
+
+
+class _ServedCall:
+    """Counts one call the actor serves, marking it served until the block ends."""
+
+    __slots__ = ("counter", "name", "token")
+
+    def __init__(self, instance, name, counted=True):
+        self.counter = getattr(instance, COUNTER_ATTRIBUTE)
+        self.name = name if counted else None
+        if counted:
+            self.counter.called(name)
+
+    def __enter__(self):
+        self.token = _serving.set(True)
+
+    def __exit__(self, kind, error, traceback):
+        _serving.reset(self.token)
+        if self.name and kind is not None and not issubclass(kind, (StopIteration, StopAsyncIteration)):
+            self.counter.failed(self.name)
+
+
+def _counting(name, method):
+    """Wrap `method` so that each call served by the actor is counted."""
+    if inspect.isasyncgenfunction(method):
+        wrapper = _count_async_generator(name, method)
+    elif inspect.isgeneratorfunction(method):
+        wrapper = _count_generator(name, method)
+    elif inspect.iscoroutinefunction(method):
+        wrapper = _count_coroutine(name, method)
+    else:
+        wrapper = _count_function(name, method)
+    return functools.wraps(method)(wrapper)
+
+
+def _count_function(name, method):
+    def counted(self, *args, **kwargs):
+        if already_serving():
+            return method(self, *args, **kwargs)
+        with _ServedCall(self, name):
+            return method(self, *args, **kwargs)
+
+    return counted
+
+
+def _count_coroutine(name, method):
+    async def counted(self, *args, **kwargs):
+        if already_serving():
+            return await method(self, *args, **kwargs)
+        with _ServedCall(self, name):
+            return await method(self, *args, **kwargs)
+
+    return counted
+
+
+def _count_generator(name, method):
+    def counted(self, *args, **kwargs):
+        if already_serving():
+            return (yield from method(self, *args, **kwargs))
+        items = method(self, *args, **kwargs)
+        first = True
+        while True:
+            try:
+                with _ServedCall(self, name, counted=first):
+                    first = False
+                    item = next(items)
+            except StopIteration as end:
+                return end.value
+            yield item
+
+    return counted
+
+
+def _count_async_generator(name, method):
+    async def counted(self, *args, **kwargs):
+        if already_serving():
+            async for item in method(self, *args, **kwargs):
+                yield item
+            return
+        items = method(self, *args, **kwargs)
+        first = True
+        while True:
+            try:
+                with _ServedCall(self, name, counted=first):
+                    first = False
+                    item = await items.__anext__()
+            except StopAsyncIteration:
+                return
+            yield item
+
+    return counted

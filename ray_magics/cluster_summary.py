@@ -1,0 +1,90 @@
+"""The cluster summary shown by `%ray_init` and `%ray_status`, as text and as HTML."""
+
+from html import escape
+
+from .cluster_state import ClusterFacts
+
+DASHBOARD_OFF = "off (%ray_init --dashboard to turn it on)"
+STATE_ORDER = ("ALIVE", "PENDING_CREATION", "DEPENDENCIES_UNREADY", "RESTARTING", "DEAD")
+
+
+def human_bytes(count: float) -> str:
+    """`1536` → `1.5 KiB`."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(count) < 1024 or unit == "TiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")
+
+
+def _amount(value: float) -> str:
+    return f"{value:g}"
+
+
+class ClusterSummary:
+    """A cluster at a glance; `detailed` adds per-node rows and actors by state."""
+
+    def __init__(self, facts: ClusterFacts, detailed: bool):
+        self.facts = facts
+        self.detailed = detailed
+
+    def rows(self) -> list[tuple[str, str]]:
+        facts = self.facts
+        dead = len(facts.nodes) - len(facts.alive_nodes)
+        rows = [
+            ("Ray", facts.ray_version),
+            ("nodes", f"{len(facts.alive_nodes)} alive" + (f", {dead} dead" if dead else "")),
+            ("CPUs", self._usage("CPU")),
+            ("GPUs", self._usage("GPU")),
+            ("object store", self._usage("object_store_memory", human_bytes)),
+            ("dashboard", f"http://{facts.dashboard_url}" if facts.dashboard_url else DASHBOARD_OFF),
+        ]
+        if self.detailed:
+            rows.append(("actors", self._actor_states()))
+            rows.extend(
+                (f"node {node.short_id}", self._node_line(node)) for node in self.facts.nodes
+            )
+        return rows
+
+    def _usage(self, resource: str, show=_amount) -> str:
+        total = self.facts.total(resource)
+        if not self.detailed:
+            return show(total)
+        return f"{show(self.facts.used(resource))} used of {show(total)}"
+
+    def _actor_states(self) -> str:
+        states = self.facts.actor_states
+        known = [s for s in STATE_ORDER if s in states] + sorted(set(states) - set(STATE_ORDER))
+        return ", ".join(f"{states[s]} {s}" for s in known) or "none"
+
+    def _node_line(self, node) -> str:
+        if not node.alive:
+            return f"{node.address} DEAD"
+        cpus = node.total.get("CPU", 0)
+        used = cpus - node.available.get("CPU", 0)
+        custom = sorted(
+            name for name in node.total
+            if name not in ("CPU", "GPU", "memory", "object_store_memory") and not name.startswith("node:")
+        )
+        extra = "".join(f", {name} {_amount(node.total[name])}" for name in custom)
+        gpus = node.total.get("GPU", 0)
+        gpu_text = f", GPU {_amount(gpus - node.available.get('GPU', 0))}/{_amount(gpus)}" if gpus else ""
+        return f"{node.address} ALIVE, CPU {_amount(used)}/{_amount(cpus)}{gpu_text}{extra}"
+
+    def __repr__(self) -> str:
+        width = max(len(label) for label, _ in self.rows())
+        return "\n".join(f"{label:<{width}}  {value}" for label, value in self.rows())
+
+    def _repr_html_(self) -> str:
+        body = "".join(
+            f"<tr><th style='text-align:left'>{escape(label)}</th>"
+            f"<td style='text-align:left'>{self._html_value(label, value)}</td></tr>"
+            for label, value in self.rows()
+        )
+        return f"<table class='ray-magics-summary'>{body}</table>"
+
+    def _html_value(self, label: str, value: str) -> str:
+        if label == "dashboard" and value.startswith("http://"):
+            url = escape(value, quote=True)
+            return f"<a href='{url}' target='_blank' rel='noopener'>{escape(value)}</a>"
+        return escape(value)

@@ -1,0 +1,141 @@
+"""Option parsing shared by the magics: value types, option groups, one-line errors.
+
+Every option value is parsed as data (numbers, byte sizes, JSON), never evaluated as code.
+"""
+
+import argparse
+import json
+import math
+import re
+import shlex
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument
+
+_BYTE_UNITS = {
+    "": 1, "b": 1,
+    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}
+_BYTE_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?(?:e[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
+
+
+def non_negative_number(text: str) -> int | float:
+    """A finite number ≥ 0; integral values come back as `int`."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}")
+    return int(value) if value.is_integer() else value
+
+
+def count(minimum: int):
+    """An integer type that accepts values ≥ `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number ≥ {minimum}, got {text!r}")
+        return value
+
+    parse.__name__ = f"count_from_{minimum}"
+    return parse
+
+
+def byte_size(text: str) -> int:
+    """A positive number of bytes, optionally with a unit: `2000000`, `512MiB`, `2GB`."""
+    match = _BYTE_SIZE.match(text)
+    unit = match and _BYTE_UNITS.get(match.group(2).lower())
+    if not unit:
+        raise argparse.ArgumentTypeError(
+            f"expected a size in bytes such as 500000000, 512MiB or 2GB, got {text!r}"
+        )
+    value = int(float(match.group(1)) * unit)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a size > 0, got {text!r}")
+    return value
+
+
+def json_object(text: str) -> dict:
+    """A JSON object, such as `{"pip": ["requests"]}`."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"invalid JSON ({error.msg}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object {{...}}, got {text!r}")
+    return value
+
+
+def resources(text: str) -> dict:
+    """A JSON object of custom resource names to amounts ≥ 0."""
+    value = json_object(text)
+    for name, amount in value.items():
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+            raise argparse.ArgumentTypeError(f"resource {name!r} needs a number, got {amount!r}")
+        if not math.isfinite(amount) or amount < 0:
+            raise argparse.ArgumentTypeError(f"resource {name!r} needs an amount ≥ 0")
+    return value
+
+
+def parse_line(magic, line: str, magic_name: str):
+    """Parse a magic's line with its `@magic_arguments`; every error is a one-line UsageError."""
+    try:
+        argv = shlex.split(line)
+    except ValueError as error:
+        raise UsageError(f"{magic_name}: cannot split the options: {error}") from None
+    try:
+        return magic.parser.parse_args(argv)
+    except UsageError as error:
+        raise UsageError(f"{magic_name}: {error}") from None
+
+
+def switch(name: str, on_help: str, off_help: str):
+    """A `--NAME` / `--no-NAME` pair: True, False, or None when neither is given."""
+    flag = name.replace("_", "-")
+
+    def add(func):
+        func = argument(f"--no-{flag}", dest=name, action="store_const", const=False, help=off_help)(func)
+        return argument(f"--{flag}", dest=name, action="store_const", const=True, help=on_help)(func)
+
+    return add
+
+
+def actor_option_arguments(func):
+    """The `ray.remote` actor options, as `%%actor` flags (dest = Ray's keyword)."""
+    for decorator in reversed((
+        argument("--num-cpus", type=non_negative_number, help="CPUs each actor reserves."),
+        argument("--num-gpus", type=non_negative_number, help="GPUs each actor reserves."),
+        argument("--memory", type=byte_size, help="Heap memory each actor reserves (bytes, or 2GB, 512MiB)."),
+        argument("--resources", type=resources, help='Custom resources as JSON, e.g. \'{"accel": 1}\'.'),
+        argument("--max-restarts", type=count(-1), help="Restarts after the actor dies (-1: no limit)."),
+        argument("--max-task-retries", type=count(-1), help="Retries of a method whose actor died (-1: no limit)."),
+        argument("--max-concurrency", type=count(1), help="Calls served at once (a threaded or async actor)."),
+        argument("--runtime-env", type=json_object, help="Ray runtime environment as JSON."),
+        argument("--name", help="Name of the actor, to find it with ray.get_actor(NAME)."),
+        argument("--namespace", help="Namespace of the named actor."),
+        argument("--lifetime", choices=("detached", "non_detached"), help="detached: the actor outlives this kernel."),
+        argument("--get-if-exists", action="store_const", const=True, help="Reuse the named actor if it already runs."),
+    )):
+        func = decorator(func)
+    return func
+
+
+ACTOR_OPTION_NAMES = (
+    "num_cpus", "num_gpus", "memory", "resources", "max_restarts", "max_task_retries",
+    "max_concurrency", "runtime_env", "name", "namespace", "lifetime", "get_if_exists",
+)
+
+
+def actor_options(args) -> dict:
+    """The `ray.remote` keyword arguments a parsed `%%actor` line asks for."""
+    return {
+        name: getattr(args, name)
+        for name in ACTOR_OPTION_NAMES
+        if getattr(args, name) is not None
+    }

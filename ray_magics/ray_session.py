@@ -1,0 +1,141 @@
+"""Starting, reaching and stopping Ray for the magics.
+
+Ray is imported here on first need only, so that loading the extension stays instant.
+The embedded default is a local Ray sized for the memory this process may really use,
+token-authenticated, with its dashboard (when on) bound to 127.0.0.1 and its start-up
+chatter kept out of cell output.
+"""
+
+import contextlib
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+from IPython.core.error import UsageError
+
+OBJECT_STORE_SHARE = 0.3
+OBJECT_STORE_MINIMUM = 80 * 2**20
+SHARED_MEMORY_DIR = "/dev/shm"  # noqa: S108 - only measured, never written
+CGROUP_LIMIT_FILES = (
+    "/sys/fs/cgroup/memory.max",  # cgroup v2
+    "/sys/fs/cgroup/memory/memory.limit_in_bytes",  # cgroup v1
+)
+
+
+@dataclass
+class StartOptions:
+    """What `%ray_init` and the extension's settings ask of Ray."""
+
+    address: str | None = None
+    num_cpus: int | None = None
+    num_gpus: int | None = None
+    namespace: str | None = None
+    object_store_memory: int | None = None
+    runtime_env: dict = field(default_factory=dict)
+    dashboard: bool = False
+
+
+def import_ray():
+    """Import Ray, keeping its token authentication on without its warning.
+
+    `RAY_AUTH_MODE` only takes effect when set before Ray's first import.
+    """
+    if "ray" not in sys.modules:
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+    import ray
+
+    return ray
+
+
+def is_running() -> bool:
+    """Whether this process is connected to a Ray cluster (never imports Ray)."""
+    ray = sys.modules.get("ray")
+    return ray is not None and ray.is_initialized()
+
+
+def memory_limit() -> int:
+    """Bytes of memory this process may use: the machine's, or its cgroup's if lower."""
+    limit = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for path in CGROUP_LIMIT_FILES:
+        with contextlib.suppress(OSError, ValueError):
+            with open(path) as f:
+                limit = min(limit, int(f.read().strip()))
+    return limit
+
+
+def object_store_size() -> int:
+    """The embedded default's object store: a share of the memory this process may use."""
+    return max(OBJECT_STORE_MINIMUM, int(memory_limit() * OBJECT_STORE_SHARE))
+
+
+def plasma_directory(store_bytes: int) -> str | None:
+    """Where the object store lives: /dev/shm unless it is too small (as on Binder)."""
+    try:
+        free = shutil.disk_usage(SHARED_MEMORY_DIR).free
+    except OSError:
+        return tempfile.gettempdir()
+    return None if free >= store_bytes else tempfile.gettempdir()
+
+
+def init_kwargs(options: StartOptions) -> dict:
+    """Keyword arguments for `ray.init` that carry out `options`."""
+    kwargs = {
+        "namespace": options.namespace,
+        "runtime_env": options.runtime_env or None,
+        "logging_level": logging.ERROR,
+        "log_to_driver": True,
+    }
+    if options.address:
+        return {"address": options.address, **kwargs}
+    store = options.object_store_memory or object_store_size()
+    kwargs.update(
+        num_cpus=options.num_cpus,
+        num_gpus=options.num_gpus,
+        object_store_memory=store,
+        include_dashboard=options.dashboard,
+        dashboard_host="127.0.0.1",
+    )
+    directory = plasma_directory(store)
+    if directory:
+        kwargs["_plasma_directory"] = directory
+    return kwargs
+
+
+def start(options: StartOptions) -> None:
+    """Start the embedded Ray or connect to a cluster; one-line `UsageError` on failure."""
+    if options.address and (options.num_cpus is not None or options.num_gpus is not None):
+        raise UsageError(
+            "--num-cpus/--num-gpus size a new local Ray; a cluster at --address has its own"
+        )
+    ray = import_ray()
+    try:
+        ray.init(**init_kwargs(options))
+    except Exception as error:  # noqa: BLE001 - Ray raises many kinds; all become one line
+        if ray.is_initialized():
+            ray.shutdown()
+        where = options.address or "a local Ray"
+        raise UsageError(f"could not start {where}: {one_line(error)}") from None
+
+
+def ensure_running(options: StartOptions) -> None:
+    """Start Ray with `options` unless this process is already connected."""
+    if not is_running():
+        start(options)
+
+
+def shutdown() -> bool:
+    """Disconnect from Ray (stopping the embedded one); False if it was not running."""
+    if not is_running():
+        return False
+    sys.modules["ray"].shutdown()
+    return True
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of an exception's message, or its type name."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
