@@ -93,7 +93,7 @@ def _init_with_counter(init, names):
     @functools.wraps(init)
     def __init__(self, *args, **kwargs):
         setattr(self, COUNTER_ATTRIBUTE, CallCounter(names))
-        with _ServedCall(self, "__init__", counted=False):
+        with _ServedCall(self, None):
             init(self, *args, **kwargs)
 
     return __init__
@@ -105,14 +105,16 @@ def already_serving() -> bool:
 
 
 class _ServedCall:
-    """Counts one call the actor serves, marking it served until the block ends."""
+    """Marks a call the actor serves (or one step of a generator it serves) until the
+    block ends, counting the call on its first step and a failure on any step.
+    `name` None marks without counting (`__init__`)."""
 
     __slots__ = ("counter", "name", "token")
 
-    def __init__(self, instance, name, counted=True):
+    def __init__(self, instance, name, first_step=True):
         self.counter = getattr(instance, COUNTER_ATTRIBUTE)
-        self.name = name if counted else None
-        if counted:
+        self.name = name
+        if name and first_step:
             self.counter.called(name)
 
     def __enter__(self):
@@ -165,7 +167,7 @@ def _count_generator(name, method):
         first = True
         while True:
             try:
-                with _ServedCall(self, name, counted=first):
+                with _ServedCall(self, name, first_step=first):
                     first = False
                     item = next(items)
             except StopIteration as end:
@@ -185,7 +187,7 @@ def _count_async_generator(name, method):
         first = True
         while True:
             try:
-                with _ServedCall(self, name, counted=first):
+                with _ServedCall(self, name, first_step=first):
                     first = False
                     item = await items.__anext__()
             except StopAsyncIteration:

@@ -1,0 +1,388 @@
+"""What ray_magics costs: actor call throughput, `%load_ext` time, embedded Ray memory.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/actor_overhead.py
+
+It prints three measurements (about 2-3 minutes on 2 cores):
+
+1. Throughput of 1:1 actor calls for one class body made into an actor three ways: a plain
+   `@ray.remote` cell, an `%%actor` cell (tracked) and an `%%actor --no-track` cell, all in
+   a real IPython shell. Each is called sequentially (`ray.get` per call) and in batches
+   (submit a batch, then `ray.get` the list), for a sync and an async actor. The variants
+   are interleaved over several rounds after a warm-up; the median round is reported,
+   with each variant's ratio to plain.
+2. The time of `%load_ext ray_magics` in fresh processes, and whether it imported Ray.
+3. The RSS of the processes the default `%ray_init` starts (driver excluded), and whether
+   `%ray_shutdown` leaves any of them behind.
+
+Targets are printed beside the figures; they are measured, not asserted.
+The script also runs itself as the fresh processes of 2 and 3 (the `child-*` arguments).
+"""
+
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import psutil
+
+# Ray, IPython and ray_magics are imported inside functions only: this file also runs as
+# the fresh processes that time `%load_ext`, which must find none of them imported.
+
+ROUNDS = 7
+ROUND_SECONDS = 1.0
+WARMUP_SECONDS = 0.3
+BATCH = 1000
+TRACKED_TARGET = 0.99
+
+LOAD_EXT_RUNS = 5
+LOAD_EXT_TARGET_MS = 50
+
+SETTLE_SECONDS = 5
+RSS_TARGET_MB = 900
+EXIT_TIMEOUT = 60
+READY = "READY"
+
+SYNC_BODY = """
+class {name}:
+    def __init__(self):
+        self.count = 0
+
+    def ping(self):
+        self.count += 1
+        return self.count
+"""
+ASYNC_BODY = """
+class {name}:
+    def __init__(self):
+        self.count = 0
+
+    async def ping(self):
+        self.count += 1
+        return self.count
+"""
+ACTOR_KINDS = {"sync": SYNC_BODY, "async": ASYNC_BODY}
+# Variant name, the header naming how its class is made, and its %%actor line (None: @ray.remote).
+VARIANTS = (
+    ("plain", "@ray.remote", None),
+    ("tracked", "%%actor", ""),
+    ("untracked", "%%actor --no-track", "--no-track"),
+)
+
+
+def new_shell():
+    """The IPython shell a notebook kernel would run cells in."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    return InteractiveShell.instance()
+
+
+def mb(count_bytes: int) -> float:
+    return count_bytes / 2**20
+
+
+def print_table(headers, rows, indent="  "):
+    """Print rows under headers: the first column left-aligned, the others right-aligned."""
+    table = [headers, *rows]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(headers))]
+    for row in table:
+        cells = [
+            f"{cell!s:<{width}}" if i == 0 else f"{cell!s:>{width}}"
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        print(indent + "  ".join(cells).rstrip())
+
+
+# 1. Throughput ------------------------------------------------------------------------
+
+
+def define_actor_class(shell, kind, variant, actor_line):
+    """Run one actor cell in the shell and return the actor class it made."""
+    name = f"{variant.title()}{kind.title()}Counter"
+    body = ACTOR_KINDS[kind].format(name=name)
+    if actor_line is None:
+        shell.run_cell(f"import ray\n@ray.remote{body}").raise_error()
+    else:
+        shell.run_cell_magic("actor", actor_line, body)
+    return shell.user_ns[name]
+
+
+def start_actors(shell):
+    """One live actor per kind and variant: `{kind: {variant: handle}}`."""
+    import ray
+
+    handles = {
+        kind: {variant: define_actor_class(shell, kind, variant, line).remote() for variant, _, line in VARIANTS}
+        for kind in ACTOR_KINDS
+    }
+    ray.get([handle.ping.remote() for by_variant in handles.values() for handle in by_variant.values()])
+    return handles
+
+
+def warm_up(handles):
+    """Call every actor in every mode for `WARMUP_SECONDS`."""
+    for by_variant in handles.values():
+        for handle in by_variant.values():
+            for rate in MODES.values():
+                rate(handle, WARMUP_SECONDS)
+
+
+def sequential_rate(handle, seconds):
+    """Calls/s of one `ray.get(handle.ping.remote())` after another, for `seconds`."""
+    import ray
+
+    calls = 0
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        ray.get(handle.ping.remote())
+        calls += 1
+    return calls / elapsed
+
+
+def batch_rate(handle, seconds):
+    """Calls/s of batches of `BATCH` submitted calls, each batch then got at once."""
+    import ray
+
+    calls = 0
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        ray.get([handle.ping.remote() for _ in range(BATCH)])
+        calls += BATCH
+    return calls / elapsed
+
+
+MODES = {"sequential": sequential_rate, f"batch {BATCH}": batch_rate}
+
+
+def measure_rounds(handles):
+    """Rates per (kind, mode) and variant over `ROUNDS` rounds, variants interleaved."""
+    rates = {(kind, mode): {variant: [] for variant in handles[kind]} for kind in handles for mode in MODES}
+    for round_index in range(ROUNDS):
+        for (kind, mode), by_variant in rates.items():
+            variants = list(by_variant)
+            shift = round_index % len(variants)
+            for variant in variants[shift:] + variants[:shift]:
+                by_variant[variant].append(MODES[mode](handles[kind][variant], ROUND_SECONDS))
+    return rates
+
+
+def check_tracking(handles):
+    """One line per tracked actor: the calls it counted against the calls it served."""
+    import ray
+
+    import ray_magics
+
+    lines = []
+    for kind, by_variant in handles.items():
+        handle = by_variant["tracked"]
+        served = ray.get(handle.ping.remote())
+        counted = ray_magics.calls(handle)["ping"]
+        verdict = "exact" if counted == served else "WRONG"
+        lines.append(f"{kind} tracked actor counted {counted} of {served} calls served ({verdict})")
+    return lines
+
+
+def spread(values):
+    """(max - min) / median, in percent."""
+    return 100 * (max(values) - min(values)) / statistics.median(values)
+
+
+def throughput_rows(rates):
+    """Table rows: medians per variant, ratios to plain, the target, the round spread."""
+    rows = []
+    for (kind, mode), by_variant in rates.items():
+        medians = {variant: statistics.median(values) for variant, values in by_variant.items()}
+        tracked_ratio = medians["tracked"] / medians["plain"]
+        met = "met" if tracked_ratio >= TRACKED_TARGET else "missed"
+        rows.append((
+            f"{kind} actor, {mode}",
+            *(f"{medians[variant]:,.0f}" for variant, _, _ in VARIANTS),
+            f"{tracked_ratio:.3f}",
+            f"≥ {TRACKED_TARGET} {met}",
+            f"{medians['untracked'] / medians['plain']:.3f}",
+            f"{max(spread(values) for values in by_variant.values()):.0f}%",
+        ))
+    return rows
+
+
+def benchmark_throughput():
+    """Section 1: define the actors in an IPython shell, measure, report, shut Ray down."""
+    shell = new_shell()
+    shell.run_line_magic("load_ext", "ray_magics")
+    shell.run_line_magic("ray_init", "")
+    handles = start_actors(shell)
+    warm_up(handles)
+    rates = measure_rounds(handles)
+    print(
+        f"\n1. Throughput of 1:1 actor calls, calls/s (median of {ROUNDS} interleaved rounds "
+        f"of {ROUND_SECONDS:g} s; spread = largest (max - min) / median over the rounds)"
+    )
+    print_table(
+        ("actor, mode", *(header for _, header, _ in VARIANTS), "tracked/plain", "target", "untracked/plain", "spread"),
+        throughput_rows(rates),
+    )
+    for line in check_tracking(handles):
+        print(f"  {line}")
+    shell.run_line_magic("ray_shutdown", "")
+
+
+# 2. %load_ext time ---------------------------------------------------------------------
+
+
+def child_load_ext():
+    """In a fresh process: time `%load_ext ray_magics` alone; print it as JSON."""
+    shell = new_shell()
+    start = time.perf_counter()
+    shell.run_line_magic("load_ext", "ray_magics")
+    elapsed = time.perf_counter() - start
+    ray_imported = any(name == "ray" or name.startswith("ray.") for name in sys.modules)
+    print(json.dumps({"ms": 1000 * elapsed, "ray_imported": ray_imported}))
+
+
+def run_child(mode, **popen_options):
+    """Start this script as a fresh process running `child_<mode>`."""
+    return subprocess.Popen([sys.executable, __file__, f"child-{mode}"], text=True, **popen_options)
+
+
+def benchmark_load_ext():
+    """Section 2: `%load_ext ray_magics` in `LOAD_EXT_RUNS` fresh processes."""
+    results = []
+    for _ in range(LOAD_EXT_RUNS):
+        child = run_child("load-ext", stdout=subprocess.PIPE)
+        output, _ = child.communicate(timeout=EXIT_TIMEOUT)
+        if child.returncode:
+            raise RuntimeError(f"the %load_ext process failed with exit code {child.returncode}")
+        results.append(json.loads(output.splitlines()[-1]))
+    times = [result["ms"] for result in results]
+    median = statistics.median(times)
+    met = "met" if median <= LOAD_EXT_TARGET_MS else "missed"
+    print(f"\n2. %load_ext ray_magics in a fresh process (IPython shell already created), {LOAD_EXT_RUNS} runs")
+    print(f"  median {median:.1f} ms   (runs: {', '.join(f'{ms:.1f}' for ms in times)} ms)")
+    print(f"  target ≤ {LOAD_EXT_TARGET_MS} ms: {met}")
+    print(f"  ray imported by it: {any(result['ray_imported'] for result in results)} (must be False)")
+
+
+# 3. Memory of the embedded Ray -----------------------------------------------------------
+
+
+def child_ray_init():
+    """In a fresh process: `%ray_init` with the defaults, wait for a line, `%ray_shutdown`."""
+    shell = new_shell()
+    shell.run_line_magic("load_ext", "ray_magics")
+    start = time.perf_counter()
+    shell.run_line_magic("ray_init", "")
+    print(READY, f"{time.perf_counter() - start:.1f}", flush=True)
+    sys.stdin.readline()
+    shell.run_line_magic("ray_shutdown", "")
+
+
+def process_label(process):
+    """A process's name, or the script a Python process runs."""
+    name = process.name()
+    if name.startswith("python"):
+        script = next((arg for arg in process.cmdline()[1:] if arg.endswith(".py")), None)
+        return os.path.basename(script) if script else name
+    return name
+
+
+def memory_rows(processes):
+    """(label, pid, RSS bytes, PSS bytes) per process still alive, largest RSS first."""
+    rows = []
+    for process in processes:
+        try:
+            with process.oneshot():
+                memory = process.memory_full_info()
+                rows.append((process_label(process), process.pid, memory.rss, memory.pss))
+        except psutil.NoSuchProcess:
+            continue
+    return sorted(rows, key=lambda row: row[2], reverse=True)
+
+
+def leftovers(processes):
+    """The processes still running (zombies count as gone) after `EXIT_TIMEOUT` s at most."""
+    _, alive = psutil.wait_procs(processes, timeout=EXIT_TIMEOUT)
+    running = []
+    for process in alive:
+        try:
+            if process.status() != psutil.STATUS_ZOMBIE:
+                running.append(process)
+        except psutil.NoSuchProcess:
+            continue
+    return running
+
+
+def wait_until_ready(child):
+    """Read the child's output up to its ready line; return the seconds `%ray_init` took."""
+    for line in child.stdout:
+        if line.startswith(READY):
+            return float(line.split()[1])
+    raise RuntimeError(f"the %ray_init process ended before Ray was up (exit code {child.wait()})")
+
+
+def stop_if_running(child):
+    """Kill a child that did not finish, with the Ray processes it started."""
+    if child.poll() is not None:
+        return
+    driver = psutil.Process(child.pid)
+    processes = [driver, *driver.children(recursive=True)]
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    psutil.wait_procs(processes, timeout=EXIT_TIMEOUT)
+
+
+def benchmark_memory():
+    """Section 3: RSS of what the default `%ray_init` starts, and what `%ray_shutdown` leaves."""
+    child = run_child("ray-init", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        started_in = wait_until_ready(child)
+        time.sleep(SETTLE_SECONDS)
+        driver = psutil.Process(child.pid)
+        ray_processes = driver.children(recursive=True)
+        rows = memory_rows(ray_processes)
+        driver_rss = driver.memory_info().rss
+        child.stdin.write("shut down\n")
+        child.stdin.flush()
+        child.communicate(timeout=EXIT_TIMEOUT)
+    finally:
+        stop_if_running(child)
+    remaining = leftovers(ray_processes)
+    total = sum(row[2] for row in rows)
+    met = "met" if mb(total) <= RSS_TARGET_MB else "missed"
+    print(
+        f"\n3. Memory of the embedded default Ray (%ray_init took {started_in:.1f} s; "
+        f"measured {SETTLE_SECONDS} s later), driver excluded"
+    )
+    print_table(
+        ("process", "pid", "RSS MB", "PSS MB"),
+        [(label, pid, f"{mb(rss):.0f}", f"{mb(pss):.0f}") for label, pid, rss, pss in rows]
+        + [("total", "", f"{mb(total):.0f}", f"{mb(sum(row[3] for row in rows)):.0f}")],
+    )
+    print(f"  total RSS {mb(total):.0f} MB, target ≤ {RSS_TARGET_MB} MB: {met}")
+    print(f"  driver (not counted): {mb(driver_rss):.0f} MB RSS")
+    print(f"  after %ray_shutdown: process exit code {child.returncode}, Ray processes left: {len(remaining)}")
+    for process in remaining:
+        print(f"    killing leftover {process.pid} {process_label(process)}")
+        process.kill()
+
+
+CHILDREN = {"child-load-ext": child_load_ext, "child-ray-init": child_ray_init}
+
+
+def main():
+    if len(sys.argv) > 1:
+        CHILDREN[sys.argv[1]]()
+        return
+    start = time.perf_counter()
+    benchmark_throughput()
+    benchmark_load_ext()
+    benchmark_memory()
+    print(f"\nTotal benchmark time: {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""A real IPython shell with the extension loaded, against one real Ray (2 CPUs)."""
+
+import threading
+import time
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.testing.globalipapp import start_ipython
+from IPython.utils.capture import capture_output
+
+THREAD_GRACE_SECONDS = 1.0
+
+
+@pytest.fixture(scope="session")
+def session_shell():
+    shell = start_ipython()
+    shell.run_line_magic("load_ext", "ray_magics")
+    with capture_output():
+        shell.run_line_magic("ray_init", "--num-cpus 2")
+    yield shell
+    shell.run_line_magic("ray_shutdown", "")
+
+
+@pytest.fixture
+def ip(session_shell):
+    """The shell, with the names a test adds to the user namespace removed after it."""
+    names = set(session_shell.user_ns)
+    yield session_shell
+    for name in set(session_shell.user_ns) - names:
+        del session_shell.user_ns[name]
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads(request):
+    """Fail any test that leaves a thread running that was not there before it."""
+    if "session_shell" in request.fixturenames:
+        request.getfixturevalue("session_shell")
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + THREAD_GRACE_SECONDS
+    while (leaked := set(threading.enumerate()) - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not leaked, f"threads left running: {sorted(t.name for t in leaked)}"
+
+
+def usage_error(run) -> str:
+    """The message of the `UsageError` that `run()` raises; it must be one line."""
+    with pytest.raises(UsageError) as caught:
+        run()
+    message = str(caught.value)
+    assert caught.type is UsageError
+    assert "\n" not in message.strip(), message
+    return message

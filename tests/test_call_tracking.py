@@ -1,0 +1,126 @@
+"""Call tracking: exact counts of the calls each actor serves, per public method."""
+
+import pytest
+import ray
+from IPython.utils.capture import capture_output
+
+import ray_magics
+
+CONCURRENT_CALLS = 200
+
+
+def define(ip, line, cell):
+    with capture_output():
+        ip.run_cell_magic("actor", line, cell)
+    return ip.user_ns
+
+
+@pytest.mark.parametrize(
+    ("line", "method"),
+    [
+        ("--max-concurrency 16", "def hit(self):\n        time.sleep(0.001)"),
+        ("", "async def hit(self):\n        await asyncio.sleep(0.001)"),
+        ("--max-concurrency 1", "def hit(self):\n        pass"),
+    ],
+    ids=["threaded", "async", "serial"],
+)
+def test_counts_are_exact_under_concurrent_calls(ip, line, method):
+    ns = define(ip, line, f"import asyncio, time\nclass Target:\n    {method}\n    def other(self):\n        pass\n")
+    handle = ns["Target"].remote()
+    ray.get([handle.hit.remote() for _ in range(CONCURRENT_CALLS)])
+    counts = ray_magics.calls(handle)
+    assert counts == {"hit": CONCURRENT_CALLS, "other": 0}
+    assert counts.failures == {"hit": 0, "other": 0}
+
+
+def test_calls_from_tasks_and_from_many_callers_add_up(ip):
+    ns = define(ip, "--max-concurrency 8", "class Sink:\n    def put(self, x):\n        return x\n")
+    ip.run_cell("""
+import ray
+@ray.remote
+def feed(sink, n):
+    return len(ray.get([sink.put.remote(i) for i in range(n)]))
+""")
+    handle = ns["Sink"].remote()
+    assert sum(ray.get([ns["feed"].remote(handle, 50) for _ in range(4)])) == CONCURRENT_CALLS
+    assert ray_magics.calls(handle) == {"put": CONCURRENT_CALLS}
+
+
+def test_failures_are_counted_as_calls_and_failures(ip):
+    ns = define(ip, "", "class Fragile:\n    def risky(self, fail):\n        if fail:\n            raise ValueError('no')\n"
+                "        return 'ok'\n")
+    handle = ns["Fragile"].remote()
+    refs = [handle.risky.remote(i % 3 == 0) for i in range(9)]
+    outcomes = []
+    for ref in refs:
+        try:
+            outcomes.append(ray.get(ref))
+        except ray.exceptions.RayTaskError:
+            outcomes.append("failed")
+    assert outcomes.count("failed") == 3
+    counts = ray_magics.calls(handle)
+    assert counts == {"risky": 9}
+    assert counts.failures == {"risky": 3}
+
+
+def test_calls_an_actor_makes_to_itself_are_not_counted(ip):
+    ns = define(ip, "", """
+class Layered:
+    def outer(self):
+        return self.inner() + self.inner()
+    def inner(self):
+        return 1
+    async def _private(self):
+        return 0
+""")
+    handle = ns["Layered"].remote()
+    assert ray.get(handle.outer.remote()) == 2
+    assert ray_magics.calls(handle) == {"inner": 0, "outer": 1}
+
+
+def test_generators_count_one_call_and_their_failures(ip):
+    ns = define(ip, "", """
+class Streams:
+    def numbers(self, n):
+        for i in range(n):
+            if i == 2:
+                raise RuntimeError("stop")
+            yield i
+""")
+    handle = ns["Streams"].remote()
+    assert [ray.get(ref) for ref in handle.numbers.remote(2)] == [0, 1]
+    with pytest.raises(ray.exceptions.RayTaskError):
+        [ray.get(ref) for ref in handle.numbers.remote(5)]
+    counts = ray_magics.calls(handle)
+    assert counts == {"numbers": 2} and counts.failures == {"numbers": 1}
+
+
+def test_tracking_works_for_actors_made_inside_other_actors(ip):
+    """The tutorials' supervisor creates its workers, passes handles out, and so on."""
+    ns = define(ip, "", """
+import ray
+class Worker:
+    def work(self):
+        return "done"
+class Supervisor:
+    def __init__(self):
+        self.workers = [Worker.remote() for _ in range(3)]
+    def run(self, times):
+        return ray.get([w.work.remote() for w in self.workers for _ in range(times)])
+    def handles(self):
+        return self.workers
+    def worker_calls(self):
+        import ray_magics
+        return [dict(ray_magics.calls(w)) for w in self.workers]
+""")
+    supervisor = ns["Supervisor"].remote()
+    assert ray.get(supervisor.run.remote(4)) == ["done"] * 12
+    workers = ray.get(supervisor.handles.remote())
+    assert [dict(ray_magics.calls(w)) for w in workers] == [{"work": 4}] * 3
+    assert ray.get(supervisor.worker_calls.remote()) == [{"work": 4}] * 3
+    assert ray_magics.calls(supervisor) == {"handles": 1, "run": 1, "worker_calls": 1}
+
+
+def test_calls_refuses_what_is_not_an_actor_handle(ip):
+    with pytest.raises(TypeError, match="actor handle"):
+        ray_magics.calls("not a handle")

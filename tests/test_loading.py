@@ -1,0 +1,71 @@
+"""Loading, unloading and configuring the extension."""
+
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+from traitlets import TraitError
+
+from ray_magics.magics import RayMagics
+
+MAGICS = {"line": {"ray_init", "ray_status", "ray_shutdown"}, "cell": {"actor"}}
+
+
+def run_python(code: str, *args: str, timeout: float = 120) -> str:
+    result = subprocess.run(
+        [sys.executable, *args, "-c", textwrap.dedent(code).strip()],
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_load_ext_registers_magics_without_importing_ray():
+    out = run_python("""
+        import sys, time
+        from IPython.testing.globalipapp import start_ipython
+        ip = start_ipython()
+        start = time.perf_counter()
+        ip.run_line_magic("load_ext", "ray_magics")
+        elapsed = time.perf_counter() - start
+        magics = ip.magics_manager.magics
+        print("ray" in sys.modules, "actor" in magics["cell"], "ray_init" in magics["line"], elapsed < 1)
+    """)
+    assert out.split() == ["False", "True", "True", "True"]
+
+
+def test_extension_loads_from_an_ipython_profile(tmp_path):
+    (tmp_path / "ipython_config.py").write_text("c.InteractiveShellApp.extensions = ['ray_magics']\n")
+    check = "import sys; print('actor' in get_ipython().magics_manager.magics['cell'], 'ray' in sys.modules)"
+    out = run_python(check, "-m", "IPython", f"--profile-dir={tmp_path}", "--no-banner")
+    assert out.split()[-2:] == ["True", "False"]
+
+
+def test_unload_and_reload_leave_no_thread_and_no_magic(session_shell):
+    before = set(threading.enumerate())
+    session_shell.run_line_magic("unload_ext", "ray_magics")
+    magics = session_shell.magics_manager.magics
+    assert not MAGICS["line"] & set(magics["line"])
+    assert not MAGICS["cell"] & set(magics["cell"])
+    assert not [c for c in session_shell.configurables if isinstance(c, RayMagics)]
+    session_shell.run_line_magic("load_ext", "ray_magics")
+    session_shell.run_line_magic("reload_ext", "ray_magics")
+    assert MAGICS["line"] <= set(magics["line"]) and MAGICS["cell"] <= set(magics["cell"])
+    assert len([c for c in session_shell.configurables if isinstance(c, RayMagics)]) == 1
+    assert set(threading.enumerate()) == before
+
+
+def test_settings_are_configurable_traits(ip):
+    ip.run_line_magic("config", "RayMagics.num_cpus = 3")
+    ip.run_line_magic("config", "RayMagics.dashboard = True")
+    magics = ip.magics_manager.registry["RayMagics"]
+    try:
+        options = magics.start_options()
+        assert (options.num_cpus, options.dashboard) == (3, True)
+        with pytest.raises(TraitError, match="num_cpus must be ≥ 0"):
+            magics.num_cpus = -1
+    finally:
+        magics.num_cpus = None
+        magics.dashboard = False
