@@ -21,11 +21,13 @@ The script also runs itself as the fresh processes of 2 and 3 (the `child-*` arg
 """
 
 import contextlib
+import io
 import json
 import os
 import statistics
 import subprocess
 import sys
+import textwrap
 import time
 
 import psutil
@@ -35,6 +37,7 @@ import psutil
 
 ROUNDS = 7
 ROUND_SECONDS = 1.0
+TURNS = 10
 WARMUP_SECONDS = 0.3
 BATCH = 1000
 TRACKED_TARGET = 0.99
@@ -127,12 +130,12 @@ def warm_up(handles):
     """Call every actor in every mode for `WARMUP_SECONDS`."""
     for by_variant in handles.values():
         for handle in by_variant.values():
-            for rate in MODES.values():
-                rate(handle, WARMUP_SECONDS)
+            for run in MODES.values():
+                run(handle, WARMUP_SECONDS)
 
 
-def sequential_rate(handle, seconds):
-    """Calls/s of one `ray.get(handle.ping.remote())` after another, for `seconds`."""
+def sequential_calls(handle, seconds):
+    """One `ray.get(handle.ping.remote())` after another for `seconds`: (calls, seconds taken)."""
     import ray
 
     calls = 0
@@ -140,11 +143,12 @@ def sequential_rate(handle, seconds):
     while (elapsed := time.perf_counter() - start) < seconds:
         ray.get(handle.ping.remote())
         calls += 1
-    return calls / elapsed
+    return calls, elapsed
 
 
-def batch_rate(handle, seconds):
-    """Calls/s of batches of `BATCH` submitted calls, each batch then got at once."""
+def batch_calls(handle, seconds):
+    """Batches of `BATCH` calls, each submitted then got at once, for at least one batch
+    and `seconds`: (calls, seconds taken)."""
     import ray
 
     calls = 0
@@ -152,21 +156,36 @@ def batch_rate(handle, seconds):
     while (elapsed := time.perf_counter() - start) < seconds:
         ray.get([handle.ping.remote() for _ in range(BATCH)])
         calls += BATCH
-    return calls / elapsed
+    return calls, elapsed
 
 
-MODES = {"sequential": sequential_rate, f"batch {BATCH}": batch_rate}
+MODES = {"sequential": sequential_calls, f"batch {BATCH}": batch_calls}
+
+
+def measure_round(run, handles, round_index):
+    """Calls/s per variant over `ROUND_SECONDS` each, run in turns of a tenth of that (or
+    one batch) in rotating order, so that load elsewhere on the machine hits all alike."""
+    calls = dict.fromkeys(handles, 0)
+    seconds = dict.fromkeys(handles, 0.0)
+    variants = list(handles)
+    turn = round_index
+    while min(seconds.values()) < ROUND_SECONDS:
+        shift = turn % len(variants)
+        for variant in variants[shift:] + variants[:shift]:
+            made, taken = run(handles[variant], ROUND_SECONDS / TURNS)
+            calls[variant] += made
+            seconds[variant] += taken
+        turn += 1
+    return {variant: calls[variant] / seconds[variant] for variant in variants}
 
 
 def measure_rounds(handles):
-    """Rates per (kind, mode) and variant over `ROUNDS` rounds, variants interleaved."""
+    """Calls/s per (kind, mode) and variant: one list of `ROUNDS` round rates each."""
     rates = {(kind, mode): {variant: [] for variant in handles[kind]} for kind in handles for mode in MODES}
     for round_index in range(ROUNDS):
         for (kind, mode), by_variant in rates.items():
-            variants = list(by_variant)
-            shift = round_index % len(variants)
-            for variant in variants[shift:] + variants[:shift]:
-                by_variant[variant].append(MODES[mode](handles[kind][variant], ROUND_SECONDS))
+            for variant, rate in measure_round(MODES[mode], handles[kind], round_index).items():
+                by_variant[variant].append(rate)
     return rates
 
 
@@ -211,23 +230,26 @@ def throughput_rows(rates):
 
 def benchmark_throughput():
     """Section 1: define the actors in an IPython shell, measure, report, shut Ray down."""
-    shell = new_shell()
-    shell.run_line_magic("load_ext", "ray_magics")
-    shell.run_line_magic("ray_init", "")
-    handles = start_actors(shell)
-    warm_up(handles)
-    rates = measure_rounds(handles)
+    print("1. Throughput of 1:1 actor calls, calls/s")
     print(
-        f"\n1. Throughput of 1:1 actor calls, calls/s (median of {ROUNDS} interleaved rounds "
-        f"of {ROUND_SECONDS:g} s; spread = largest (max - min) / median over the rounds)"
+        f"  median of {ROUNDS} rounds of {ROUND_SECONDS:g} s per variant, interleaved in turns of "
+        f"{ROUND_SECONDS / TURNS:g} s (or one batch); spread = largest (max - min) / median over the rounds"
     )
+    shell = new_shell()
+    with contextlib.redirect_stdout(io.StringIO()) as setup:
+        shell.run_line_magic("load_ext", "ray_magics")
+        shell.run_line_magic("ray_init", "")
+        handles = start_actors(shell)
+    print(textwrap.indent(setup.getvalue(), "  | "))
+    warm_up(handles)
     print_table(
         ("actor, mode", *(header for _, header, _ in VARIANTS), "tracked/plain", "target", "untracked/plain", "spread"),
-        throughput_rows(rates),
+        throughput_rows(measure_rounds(handles)),
     )
     for line in check_tracking(handles):
         print(f"  {line}")
-    shell.run_line_magic("ray_shutdown", "")
+    with contextlib.redirect_stdout(io.StringIO()):
+        shell.run_line_magic("ray_shutdown", "")
 
 
 # 2. %load_ext time ---------------------------------------------------------------------
@@ -370,6 +392,11 @@ def benchmark_memory():
         process.kill()
 
 
+def load_average():
+    """The 1, 5 and 15 minute load averages against the CPU count: is the machine busy?"""
+    return f"{' / '.join(f'{load:.2f}' for load in os.getloadavg())} on {os.cpu_count()} CPUs"
+
+
 CHILDREN = {"child-load-ext": child_load_ext, "child-ray-init": child_ray_init}
 
 
@@ -377,11 +404,13 @@ def main():
     if len(sys.argv) > 1:
         CHILDREN[sys.argv[1]]()
         return
+    sys.stdout.reconfigure(line_buffering=True)
     start = time.perf_counter()
+    print(f"Load average before the run: {load_average()}\n")
     benchmark_throughput()
     benchmark_load_ext()
     benchmark_memory()
-    print(f"\nTotal benchmark time: {time.perf_counter() - start:.0f} s")
+    print(f"\nTotal time {time.perf_counter() - start:.0f} s; load average after the run: {load_average()}")
 
 
 if __name__ == "__main__":

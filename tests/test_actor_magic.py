@@ -124,7 +124,8 @@ def test_threaded_actor_serves_calls_at_once(ip):
 
 
 def test_only_listed_classes_become_actors(ip):
-    lines = actor_cell(ip, "Worker", "class Helper:\n    pass\nclass Worker:\n    def go(self):\n        return 'went'\n")
+    cell = "class Helper:\n    pass\nclass Worker:\n    def go(self):\n        return 'went'\n"
+    lines = actor_cell(ip, "Worker", cell)
     assert lines == ["Worker → Ray actor (tracked)"]
     assert isinstance(ip.user_ns["Helper"], type)
     assert ray.get(ip.user_ns["Worker"].remote().go.remote()) == "went"

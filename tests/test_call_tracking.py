@@ -47,8 +47,13 @@ def feed(sink, n):
 
 
 def test_failures_are_counted_as_calls_and_failures(ip):
-    ns = define(ip, "", "class Fragile:\n    def risky(self, fail):\n        if fail:\n            raise ValueError('no')\n"
-                "        return 'ok'\n")
+    ns = define(ip, "", """
+class Fragile:
+    def risky(self, fail):
+        if fail:
+            raise ValueError("no")
+        return "ok"
+""")
     handle = ns["Fragile"].remote()
     refs = [handle.risky.remote(i % 3 == 0) for i in range(9)]
     outcomes = []

@@ -20,8 +20,9 @@ from IPython.utils.capture import capture_output
 ip = start_ipython()
 ip.run_line_magic("load_ext", "ray_magics")
 report = {}
+ECHO = "class Echo:\\n    def echo(self, x):\\n        print('from actor', x)\\n        return x\\n"
 with capture_output() as first:
-    ip.run_cell_magic("actor", "", "class Echo:\\n    def echo(self, x):\\n        print('from actor', x)\\n        return x\\n")
+    ip.run_cell_magic("actor", "", ECHO)
     ip.run_cell("import ray; answer = ray.get(Echo.remote().echo.remote(42))")
 import ray
 from ray._raylet import AuthenticationMode, get_authentication_mode

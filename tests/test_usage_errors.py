@@ -1,9 +1,8 @@
 """Bad input: one plain `UsageError` line naming the bad part, and the namespace untouched."""
 
 import pytest
-from IPython.utils.capture import capture_output
-
 from conftest import usage_error
+from IPython.utils.capture import capture_output
 
 CELL = "marker = 'ran'\nclass Alpha:\n    def go(self):\n        return 1\n"
 TWO_CLASSES = CELL + "class Beta:\n    pass\n"
