@@ -22,6 +22,13 @@ from .magic_options import (
     switch,
 )
 
+LOCAL_RAY_FLAGS = {
+    "--num-cpus": "num_cpus",
+    "--num-gpus": "num_gpus",
+    "--object-store-memory": "object_store_memory",
+    "--dashboard/--no-dashboard": "dashboard",
+}
+
 
 def cluster_summary(detailed: bool) -> ClusterSummary:
     return ClusterSummary(read_cluster(ray_session.import_ray(), with_actors=detailed), detailed)
@@ -80,6 +87,9 @@ class RayMagics(Magics):
     def ray_init(self, line):
         """Start an embedded local Ray, or connect to a cluster, and show a summary."""
         args = parse_line(self.ray_init, line, "%ray_init")
+        local_only = [flag for flag, value in LOCAL_RAY_FLAGS.items() if getattr(args, value) is not None]
+        if args.address and local_only:
+            raise UsageError(f"%ray_init: {', '.join(local_only)} size a new local Ray, not a cluster at --address")
         if ray_session.is_running():
             print("Ray is already running in this kernel; %ray_shutdown first to start another.")
             return

@@ -81,7 +81,10 @@ def plasma_directory(store_bytes: int) -> str | None:
 
 
 def init_kwargs(options: StartOptions) -> dict:
-    """Keyword arguments for `ray.init` that carry out `options`."""
+    """Keyword arguments for `ray.init` that carry out `options`.
+
+    With an address, the options that size a new local Ray do not apply.
+    """
     kwargs = {
         "namespace": options.namespace,
         "runtime_env": options.runtime_env or None,
@@ -106,10 +109,6 @@ def init_kwargs(options: StartOptions) -> dict:
 
 def start(options: StartOptions) -> None:
     """Start the embedded Ray or connect to a cluster; one-line `UsageError` on failure."""
-    if options.address and (options.num_cpus is not None or options.num_gpus is not None):
-        raise UsageError(
-            "--num-cpus/--num-gpus size a new local Ray; a cluster at --address has its own"
-        )
     ray = import_ray()
     try:
         ray.init(**init_kwargs(options))
