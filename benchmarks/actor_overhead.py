@@ -9,9 +9,9 @@ It prints three measurements (about 2-3 minutes on 2 cores):
 1. Throughput of 1:1 actor calls for one class body made into an actor three ways: a plain
    `@ray.remote` cell, an `%%actor` cell (tracked) and an `%%actor --no-track` cell, all in
    a real IPython shell. Each is called sequentially (`ray.get` per call) and in batches
-   (submit a batch, then `ray.get` the list), for a sync and an async actor. The variants
-   are interleaved over several rounds after a warm-up; the median round is reported,
-   with each variant's ratio to plain.
+   (submit a batch, then `ray.get` the list), for a sync and an async actor. After a
+   warm-up, the variants take short turns in rotating order over several rounds; the
+   median of the rounds is reported, with each variant's ratio to plain.
 2. The time of `%load_ext ray_magics` in fresh processes, and whether it imported Ray.
 3. The RSS of the processes the default `%ray_init` starts (driver excluded), and whether
    `%ray_shutdown` leaves any of them behind.
@@ -85,6 +85,7 @@ def new_shell():
 
 
 def mb(count_bytes: int) -> float:
+    """Bytes in MiB."""
     return count_bytes / 2**20
 
 
@@ -205,13 +206,14 @@ def check_tracking(handles):
     return lines
 
 
-def spread(values):
-    """(max - min) / median, in percent."""
-    return 100 * (max(values) - min(values)) / statistics.median(values)
+def round_range(by_variant, variant):
+    """The lowest and highest of `variant`/plain within one round, over the rounds."""
+    ratios = [mine / plain for mine, plain in zip(by_variant[variant], by_variant["plain"], strict=True)]
+    return f"{min(ratios):.2f}-{max(ratios):.2f}"
 
 
 def throughput_rows(rates):
-    """Table rows: medians per variant, ratios to plain, the target, the round spread."""
+    """Table rows: medians per variant, their ratios to plain, the target, the ratio ranges."""
     rows = []
     for (kind, mode), by_variant in rates.items():
         medians = {variant: statistics.median(values) for variant, values in by_variant.items()}
@@ -222,8 +224,9 @@ def throughput_rows(rates):
             *(f"{medians[variant]:,.0f}" for variant, _, _ in VARIANTS),
             f"{tracked_ratio:.3f}",
             f"≥ {TRACKED_TARGET} {met}",
+            round_range(by_variant, "tracked"),
             f"{medians['untracked'] / medians['plain']:.3f}",
-            f"{max(spread(values) for values in by_variant.values()):.0f}%",
+            round_range(by_variant, "untracked"),
         ))
     return rows
 
@@ -233,8 +236,10 @@ def benchmark_throughput():
     print("1. Throughput of 1:1 actor calls, calls/s")
     print(
         f"  median of {ROUNDS} rounds of {ROUND_SECONDS:g} s per variant, interleaved in turns of "
-        f"{ROUND_SECONDS / TURNS:g} s (or one batch); spread = largest (max - min) / median over the rounds"
+        f"{ROUND_SECONDS / TURNS:g} s (or one batch)"
     )
+    print(f"  sequential: one ray.get per call ('sync'); batch: {BATCH} calls submitted, then one ray.get ('async')")
+    print("  ratios are of the medians; 'per round': the lowest and highest ratio within one round")
     shell = new_shell()
     with contextlib.redirect_stdout(io.StringIO()) as setup:
         shell.run_line_magic("load_ext", "ray_magics")
@@ -243,7 +248,10 @@ def benchmark_throughput():
     print(textwrap.indent(setup.getvalue(), "  | "))
     warm_up(handles)
     print_table(
-        ("actor, mode", *(header for _, header, _ in VARIANTS), "tracked/plain", "target", "untracked/plain", "spread"),
+        (
+            "actor, mode", *(header for _, header, _ in VARIANTS),
+            "tracked/plain", "target", "per round", "untracked/plain", "per round",
+        ),
         throughput_rows(measure_rounds(handles)),
     )
     for line in check_tracking(handles):
@@ -388,8 +396,9 @@ def benchmark_memory():
     print(f"  driver (not counted): {mb(driver_rss):.0f} MB RSS")
     print(f"  after %ray_shutdown: process exit code {child.returncode}, Ray processes left: {len(remaining)}")
     for process in remaining:
-        print(f"    killing leftover {process.pid} {process_label(process)}")
-        process.kill()
+        with contextlib.suppress(psutil.NoSuchProcess):
+            print(f"    killing leftover {process.pid} {process_label(process)}")
+            process.kill()
 
 
 def load_average():
@@ -401,6 +410,7 @@ CHILDREN = {"child-load-ext": child_load_ext, "child-ray-init": child_ray_init}
 
 
 def main():
+    """Run the three benchmarks, or one fresh child process when given its argument."""
     if len(sys.argv) > 1:
         CHILDREN[sys.argv[1]]()
         return

@@ -9,6 +9,7 @@ from IPython.utils.capture import capture_output
 import ray_magics
 
 COUNTER = """
+import os
 class Counter:
     def __init__(self, start=0):
         self.value = start
@@ -107,10 +108,15 @@ def test_detached_actor_is_found_by_name(ip):
 
 
 def test_max_restarts_brings_a_killed_actor_back(ip):
-    actor_cell(ip, "--max-restarts 1 --max-task-retries 1", COUNTER)
+    actor_cell(ip, "--max-restarts 1 --max-task-retries 1", COUNTER + "    def pid(self):\n        return os.getpid()\n")
     handle = ip.user_ns["Counter"].remote(5)
     assert ray.get(handle.inc.remote()) == 6
+    first_pid = ray.get(handle.pid.remote())
     ray.kill(handle, no_restart=False)
+    deadline = time.monotonic() + 60
+    while (pid := ray.get(handle.pid.remote(), timeout=60)) == first_pid and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pid != first_pid
     assert ray.get(handle.inc.remote(), timeout=60) == 6  # restarted from __init__
 
 

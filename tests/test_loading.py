@@ -10,7 +10,7 @@ from traitlets import TraitError
 
 from ray_magics.magics import RayMagics
 
-MAGICS = {"line": {"ray_init", "ray_status", "ray_shutdown"}, "cell": {"actor"}}
+MAGICS = {"line": {"ray_init", "ray_status", "ray_shutdown", "actor_progress"}, "cell": {"actor"}}
 
 
 def run_python(code: str, *args: str, timeout: float = 120) -> str:
