@@ -1,12 +1,14 @@
 """IPython magics that make Ray actors first-class in notebooks.
 
-`%load_ext ray_magics` registers `%%actor`, `%ray_init`, `%ray_status` and `%ray_shutdown`.
+`%load_ext ray_magics` registers `%%actor`, `%ray_init`, `%ray_status`, `%ray_shutdown` and
+`%actor_progress`.
 Ray itself is imported and started only when a magic first needs it.
 """
 
 from .actor_classes import actor, calls, original
+from .live_widgets import progress
 
-__all__ = ["actor", "calls", "original", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["actor", "calls", "original", "progress", "load_ipython_extension", "unload_ipython_extension"]
 
 
 def load_ipython_extension(ipython):
@@ -17,8 +19,11 @@ def load_ipython_extension(ipython):
 
 
 def unload_ipython_extension(ipython):
-    """Remove the magics (`%unload_ext ray_magics`); Ray and its actors keep running."""
+    """Stop the live widgets and remove the magics (`%unload_ext`); Ray and its actors keep running."""
     from .magics import RayMagics
+    from .refresher import REFRESHER
+
+    REFRESHER.stop_all("extension unloaded")
 
     magics = ipython.magics_manager.registry.pop(RayMagics.__name__, None)
     for kind, names in RayMagics.magics.items():

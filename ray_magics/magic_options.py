@@ -139,3 +139,20 @@ def actor_options(args) -> dict:
         for name in ACTOR_OPTION_NAMES
         if getattr(args, name) is not None
     }
+
+
+def resolve_name(namespace: dict, path: str, magic_name: str):
+    """The object a plain name or dotted attribute path (`actors.one`) names; never evaluates code."""
+    first, *attributes = path.split(".")
+    if not all(part.isidentifier() for part in (first, *attributes)):
+        raise UsageError(f"{magic_name}: expected a name or dotted attribute path, got {path!r}")
+    if first not in namespace:
+        raise UsageError(f"{magic_name}: name {first!r} is not defined")
+    value = namespace[first]
+    for depth, attribute in enumerate(attributes, start=1):
+        try:
+            value = getattr(value, attribute)
+        except AttributeError:
+            owner = ".".join([first, *attributes[: depth - 1]])
+            raise UsageError(f"{magic_name}: {owner} has no attribute {attribute!r}") from None
+    return value

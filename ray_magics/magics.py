@@ -6,21 +6,25 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
-from traitlets import Bool, Int, TraitError, Unicode, validate
+from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from . import ray_session
 from .actor_cell import make_cell_actors
 from .cluster_state import read_cluster
 from .cluster_summary import ClusterSummary
+from .live_widgets import progress
 from .magic_options import (
     actor_option_arguments,
     actor_options,
     byte_size,
     count,
     json_object,
+    non_negative_number,
     parse_line,
+    resolve_name,
     switch,
 )
+from .refresher import RAY_GONE, REFRESHER
 
 LOCAL_RAY_FLAGS = {
     "--num-cpus": "num_cpus",
@@ -36,7 +40,7 @@ def cluster_summary(detailed: bool) -> ClusterSummary:
 
 @magics_class
 class RayMagics(Magics):
-    """Ray actors in notebooks: `%%actor`, `%ray_init`, `%ray_status`, `%ray_shutdown`.
+    """Ray actors in notebooks: `%%actor`, `%ray_init`, `%ray_status`, `%ray_shutdown`, `%actor_progress`.
 
     The settings below are the defaults of the embedded Ray that any magic starts when it
     needs Ray and finds none; change them with `%config RayMagics.<name> = ...`.
@@ -54,11 +58,20 @@ class RayMagics(Magics):
     ).tag(config=True)
     dashboard = Bool(False, help="Start the embedded Ray with its dashboard (on 127.0.0.1).").tag(config=True)
     namespace = Unicode(None, allow_none=True, help="Ray namespace of this kernel's job.").tag(config=True)
+    refresh_interval = Float(0.5, help="Seconds between refreshes of live widgets (default of --interval).").tag(
+        config=True
+    )
 
     @validate("num_cpus", "num_gpus", "object_store_memory")
     def _non_negative(self, proposal):
         if proposal.value is not None and proposal.value < 0:
             raise TraitError(f"RayMagics.{proposal.trait.name} must be ≥ 0, not {proposal.value}")
+        return proposal.value
+
+    @validate("refresh_interval")
+    def _positive(self, proposal):
+        if not proposal.value > 0:
+            raise TraitError(f"RayMagics.{proposal.trait.name} must be > 0, not {proposal.value}")
         return proposal.value
 
     def start_options(self) -> ray_session.StartOptions:
@@ -107,9 +120,10 @@ class RayMagics(Magics):
 
     @line_magic
     def ray_shutdown(self, line):
-        """Stop Ray (or disconnect from the cluster)."""
+        """Stop every live widget, then Ray (or disconnect from the cluster)."""
         if line.strip():
             raise UsageError(f"%ray_shutdown takes no options, got {line.strip()!r}")
+        REFRESHER.stop_all(RAY_GONE)
         print("Ray shut down." if ray_session.shutdown() else "Ray is not running.")
 
     @magic_arguments()
@@ -130,3 +144,32 @@ class RayMagics(Magics):
             self.shell, cell, args.classes, actor_options(args), args.track, self.ensure_ray
         )
         print("\n".join(lines))
+
+    @magic_arguments()
+    @argument("handle", metavar="HANDLE", help="The actor handle: a name or dotted attribute path, e.g. actors.one.")
+    @argument("--method", default="get_progress", help="The method to poll (default: get_progress).")
+    @argument("--interval", type=non_negative_number, help="Seconds between polls (RayMagics.refresh_interval).")
+    @argument("--description", help="Label shown before the bar.")
+    @argument("--unit", help="What the counts count, e.g. samples.")
+    @argument("--wait", action="store_true", help="Block the cell until the bar finishes (Ctrl-C stops waiting).")
+    @argument("--timeout", type=non_negative_number, help="With --wait: wait at most this many seconds.")
+    @line_magic
+    def actor_progress(self, line):
+        """A live progress bar bound to an actor method.
+
+        The method returns a fraction in [0, 1], a (done, total) pair, or a mapping with done,
+        total and optional parts (name -> fraction or pair). The bar turns to success at 100%
+        and to danger, with the reason, if the actor dies or the method fails.
+        """
+        args = parse_line(self.actor_progress, line, "%actor_progress")
+        if args.timeout is not None and not args.wait:
+            raise UsageError("%actor_progress: --timeout needs --wait")
+        handle = resolve_name(self.shell.user_ns, args.handle, "%actor_progress")
+        interval = self.refresh_interval if args.interval is None else args.interval
+        try:
+            view = progress(handle, args.method, interval, args.description, args.unit, timeout=args.timeout)
+        except (TypeError, ValueError) as error:
+            raise UsageError(f"%actor_progress: {error}") from None
+        display(view)
+        if args.wait:
+            view.wait(args.timeout)

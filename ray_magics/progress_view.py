@@ -1,0 +1,190 @@
+"""A live progress bar bound to an actor method, drawn like tqdm.notebook.
+
+The widgets are built once (label | bar | info, with sub-bars for parts below) and then
+only their traits change. Text front ends see one deterministic line: `repr(view)`.
+"""
+
+import sys
+import threading
+import time
+from html import escape
+
+import ipywidgets as widgets
+from IPython.display import display
+
+from .frontend import widget_frontend
+from .progress_protocol import Reading, read_progress
+from .refresher import LiveView
+
+RUNNING, SUCCESS, DANGER = "info", "success", "danger"
+PART_BAR_HEIGHT = "10px"
+
+
+def format_interval(seconds: float) -> str:
+    """`MM:SS`, or `H:MM:SS` from an hour on."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def percent(reading: Reading) -> str:
+    return f"{int(reading.fraction * 100)}%"  # floor: 99.9% never shows as 100%
+
+
+def counts(reading: Reading, unit: str) -> str:
+    """`done/total unit`, or '' when the reading is a bare fraction."""
+    if reading.total is None:
+        return ""
+    return f"{reading.done:g}/{reading.total:g}{' ' + unit if unit else ''}"
+
+
+def draw_bar(bar, reading: Reading) -> None:
+    set_traits(bar, value=reading.fraction, bar_style=SUCCESS if reading.complete else RUNNING)
+
+
+def set_traits(widget, **values) -> None:
+    """Change only the traits whose value differs, in one message."""
+    changed = {name: value for name, value in values.items() if getattr(widget, name) != value}
+    if changed:
+        with widget.hold_sync():
+            for name, value in changed.items():
+                setattr(widget, name, value)
+
+
+class PartBar:
+    """One sub-bar: name | small bar | percent and counts."""
+
+    def __init__(self, name: str):
+        self.label = widgets.HTML(escape(name), layout=widgets.Layout(width="20%"))
+        self.bar = widgets.FloatProgress(
+            min=0, max=1, bar_style=RUNNING, layout=widgets.Layout(height=PART_BAR_HEIGHT, flex="2")
+        )
+        self.info = widgets.HTML()
+        self.box = widgets.HBox([self.label, self.bar, self.info])
+
+    def draw(self, reading: Reading, unit: str) -> None:
+        draw_bar(self.bar, reading)
+        set_traits(self.info, value=escape(" ".join(filter(None, (percent(reading), counts(reading, unit))))))
+
+
+class ProgressView(LiveView):
+    """A progress bar polling `method` (a bound actor method) every `interval` seconds.
+
+    `clock` is injectable so that tests can check rate, elapsed and ETA exactly.
+    """
+
+    def __init__(self, method, interval: float, description: str | None = None, unit: str | None = None,
+                 clock=time.monotonic):
+        self.interval = interval
+        self.description = description or "Progress"
+        self.unit = unit or ""
+        self.finished = threading.Event()
+        self._method = method
+        self._clock = clock
+        self._started = clock()
+        self._first = None  # (time, fraction, done) of the first reading, for rate and ETA
+        self._reading = Reading(0.0)
+        self._reason = None
+        self._lock = threading.Lock()
+        self._print_when_finished = None
+        self.label = widgets.HTML(escape(self.description))
+        self.bar = widgets.FloatProgress(min=0, max=1, value=0, bar_style=RUNNING, layout=widgets.Layout(flex="2"))
+        self.info = widgets.HTML()
+        self.parts = widgets.VBox()
+        self._part_bars = {}
+        self.widget = widgets.VBox([widgets.HBox([self.label, self.bar, self.info]), self.parts])
+
+    @property
+    def status(self) -> str:
+        if self._reason is not None:
+            return f"failed: {self._reason}"
+        return "done" if self._reading.complete else "running"
+
+    def __repr__(self) -> str:
+        amounts = counts(self._reading, self.unit)
+        return f"{self.description}: {percent(self._reading)}{f' ({amounts})' if amounts else ''} {self.status}"
+
+    def request(self):
+        return self._method.remote()
+
+    def show(self, value) -> bool:
+        with self._lock:
+            if self.finished.is_set():
+                return True
+            try:
+                reading = read_progress(value)
+            except ValueError as error:
+                self._stop(str(error))
+                return True
+            self._reading = reading
+            now = self._clock()
+            if self._first is None:
+                self._first = (now, reading.fraction, reading.done)
+            self._draw_parts(reading)
+            draw_bar(self.bar, reading)
+            set_traits(self.info, value=escape(self._info_text(now)))
+            if reading.complete:
+                self._finish()
+            return reading.complete
+
+    def fail(self, reason: str) -> None:
+        with self._lock:
+            if not self.finished.is_set():
+                self._stop(reason)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the bar finishes or `timeout`; Ctrl-C ends the wait, the bar stays live."""
+        try:
+            return self.finished.wait(timeout)
+        except KeyboardInterrupt:
+            return False
+
+    def _ipython_display_(self):
+        if widget_frontend():
+            display({**self.widget._repr_mimebundle_(), "text/plain": repr(self)}, raw=True)
+            return
+        with self._lock:
+            if self.finished.is_set():
+                print(repr(self))
+            else:
+                self._print_when_finished = sys.stdout
+
+    def _stop(self, reason: str) -> None:
+        self._reason = reason
+        set_traits(self.bar, bar_style=DANGER)
+        set_traits(self.info, value=escape(f"{percent(self._reading)} {reason}"))
+        self._finish()
+
+    def _finish(self) -> None:
+        if self._print_when_finished is not None:
+            print(repr(self), file=self._print_when_finished)
+        self.finished.set()
+
+    def _draw_parts(self, reading: Reading) -> None:
+        if reading.parts.keys() != self._part_bars.keys():
+            self._part_bars = {name: self._part_bars.get(name) or PartBar(name) for name in reading.parts}
+            self.parts.children = [part.box for part in self._part_bars.values()]
+        for name, part in reading.parts.items():
+            self._part_bars[name].draw(part, self.unit)
+
+    def _info_text(self, now: float) -> str:
+        reading = self._reading
+        elapsed = f"{format_interval(now - self._started)} elapsed"
+        pieces = [percent(reading), counts(reading, self.unit), self._rate(now), elapsed]
+        eta = self._eta(now)
+        if eta is not None and not reading.complete:
+            pieces.append(f"ETA {format_interval(eta)}")
+        return " · ".join(filter(None, pieces))
+
+    def _rate(self, now: float) -> str:
+        first_time, _, first_done = self._first
+        if self._reading.done is None or now <= first_time:
+            return ""
+        return f"{(self._reading.done - first_done) / (now - first_time):.3g} {self.unit or 'it'}/s"
+
+    def _eta(self, now: float) -> float | None:
+        first_time, first_fraction, _ = self._first
+        gained = self._reading.fraction - first_fraction
+        if gained <= 0:
+            return None
+        return (1 - self._reading.fraction) * (now - first_time) / gained

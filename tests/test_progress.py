@@ -1,0 +1,358 @@
+"""`%actor_progress` and `ray_magics.progress`: live bars driven by real actors, one refresher."""
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+import ray
+from conftest import usage_error
+from IPython.utils.capture import capture_output
+from traitlets import TraitError
+
+import ray_magics
+from ray_magics.frontend import SWITCH
+from ray_magics.progress_view import ProgressView
+from ray_magics.refresher import REFRESHER
+
+FAST = 0.05
+
+SCRIPTED = """
+import time
+class Scripted:
+    '''Returns whatever it was last set to (raises it, if it is an exception).'''
+    def __init__(self, value=0.0):
+        self.value = value
+    def set(self, value):
+        self.value = value
+    def get_progress(self):
+        if isinstance(self.value, Exception):
+            raise self.value
+        return self.value
+    def slow_progress(self):
+        time.sleep(3)
+        return 0.5
+"""
+POOL_SIZE = 3
+
+
+@pytest.fixture(autouse=True)
+def no_live_views():
+    """Every test ends with no view left refreshing (and so no refresher thread)."""
+    yield
+    REFRESHER.stop_all("test over")
+
+
+@pytest.fixture(scope="module")
+def actor_pool(session_shell):
+    """The `Scripted` actor class and a few threaded actors of it, shared (starting one takes seconds)."""
+    with capture_output():
+        session_shell.run_cell_magic("actor", "--no-track --max-concurrency 4", SCRIPTED)
+    actor_class = session_shell.user_ns.pop("Scripted")
+    handles = [actor_class.remote() for _ in range(POOL_SIZE)]
+    ray.get([handle.set.remote(0.0) for handle in handles])
+    yield actor_class, handles
+    for handle in handles:
+        ray.kill(handle)
+
+
+@pytest.fixture
+def scripted(actor_pool):
+    """Hands out `Scripted` actors set to a value: pooled ones, or a fresh one to kill."""
+    actor_class, pool = actor_pool
+    spare = iter(pool)
+    fresh_ones = []
+
+    def make(value=0.0, fresh=False):
+        handle = actor_class.remote() if fresh else next(spare)
+        ray.get(handle.set.remote(value))
+        if fresh:
+            fresh_ones.append(handle)
+        return handle
+
+    yield make
+    for handle in fresh_ones:
+        ray.kill(handle)
+
+
+def wait_for(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def set_and_show(view, handle, value):
+    """Make the actor report `value` and wait until the bar has drawn it."""
+    ray.get(handle.set.remote(value))
+    before = view.info.value
+    wait_for(lambda: view.info.value != before or view.finished.is_set())
+
+
+def refresher_threads():
+    return [thread for thread in threading.enumerate() if thread.name == "ray_magics-refresher"]
+
+
+def test_a_fraction_runs_as_info_then_turns_to_success_and_stops(scripted):
+    handle = scripted(0.25)
+    view = ray_magics.progress(handle, interval=FAST)
+    wait_for(lambda: view.bar.value == 0.25)
+    assert view.bar.get_state()["bar_style"] == "info"
+    assert repr(view) == "Progress: 25% running"
+    assert view in REFRESHER.views
+    set_and_show(view, handle, 1.0)
+    assert view.finished.wait(2)
+    assert (view.bar.value, view.bar.bar_style) == (1.0, "success")
+    assert repr(view) == "Progress: 100% done"
+    wait_for(lambda: view not in REFRESHER.views and REFRESHER.thread is None)
+
+
+def test_counts_show_unit_rate_elapsed_and_eta(scripted):
+    handle = scripted((3, 30))
+    view = ray_magics.progress(handle, interval=FAST, unit="samples")
+    wait_for(lambda: view.bar.value == pytest.approx(0.1))
+    assert repr(view) == "Progress: 10% (3/30 samples) running"
+    set_and_show(view, handle, (15, 30))
+    info = view.info.value
+    assert info.startswith("50% · 15/30 samples · ")
+    assert "samples/s" in info and "elapsed" in info and "ETA 00:" in info
+    set_and_show(view, handle, (30, 30))
+    assert view.finished.wait(2)
+    assert repr(view) == "Progress: 100% (30/30 samples) done"
+    assert "ETA" not in view.info.value
+    assert view.bar.get_state()["bar_style"] == "success"
+
+
+def test_parts_are_drawn_as_escaped_sub_bars(scripted):
+    handle = scripted({"done": 1, "total": 4, "parts": {"load": 1.0, "<script>train": (1, 4)}})
+    view = ray_magics.progress(handle, interval=FAST, description="<script>alert(1)</script>")
+    wait_for(lambda: len(view.parts.children) == 2)
+    (load_label, load_bar, _), (train_label, train_bar, train_info) = (row.children for row in view.parts.children)
+    assert view.label.value == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert (load_label.value, load_bar.value, load_bar.bar_style) == ("load", 1.0, "success")
+    assert (train_label.value, train_bar.value, train_bar.bar_style) == ("&lt;script&gt;train", 0.25, "info")
+    assert train_info.value == "25% 1/4"
+    assert repr(view) == "<script>alert(1)</script>: 25% (1/4) running"
+    set_and_show(view, handle, {"done": 2, "total": 4, "parts": {"load": 1.0, "<script>train": (3, 4)}})
+    assert view.parts.children[1].children[1] is train_bar  # same widgets, new values
+    assert train_bar.value == 0.75
+    set_and_show(view, handle, {"done": 3, "total": 4, "parts": {"eval": 0.5}})
+    assert [row.children[0].value for row in view.parts.children] == ["eval"]
+
+
+def test_a_killed_actor_turns_the_bar_to_danger_with_the_reason(scripted):
+    handle = scripted(0.5, fresh=True)
+    view = ray_magics.progress(handle, interval=FAST)
+    wait_for(lambda: view.bar.value == 0.5)
+    ray.kill(handle)
+    assert view.finished.wait(2)
+    assert view.bar.get_state()["bar_style"] == "danger"
+    assert repr(view) == "Progress: 50% failed: The actor is dead because it was killed by `ray.kill`."
+    assert "killed by `ray.kill`" in view.info.value
+
+
+def test_a_method_that_raises_turns_the_bar_to_danger_for_good(scripted):
+    handle = scripted(0.5)
+    view = ray_magics.progress(handle, interval=FAST)
+    wait_for(lambda: view.bar.value == 0.5)
+    ray.get(handle.set.remote(ValueError("disk <full>\nmore detail")))
+    assert view.finished.wait(2)
+    assert repr(view) == "Progress: 50% failed: ValueError: disk <full>"
+    assert view.info.value == "50% ValueError: disk &lt;full&gt;"
+    assert view.show(1.0) is True  # danger is never overwritten
+    assert (view.bar.bar_style, view.bar.value) == ("danger", 0.5)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (math.nan, "the fraction must be finite, got nan"),
+        (-0.5, "the fraction must be in [0, 1], got -0.5"),
+        (1.5, "the fraction must be in [0, 1], got 1.5"),
+        ((5, 3), "done must be in [0, total], got 5 of 3"),
+        ((1, 0), "total must be > 0, got 0"),
+        ("soon", "expected a fraction in [0, 1], a (done, total) pair or a mapping with done and total, "
+                 "got str 'soon'"),
+        ({"done": 1}, "the mapping lacks total"),
+        ({"done": 1, "total": 2, "parts": {"a": "x"}}, "part 'a': expected a fraction"),
+    ],
+    ids=["nan", "negative", "above-one", "done>total", "zero-total", "string", "no-total", "bad-part"],
+)
+def test_nonsense_turns_the_bar_to_danger_and_stops_polling(scripted, value, reason):
+    handle = scripted(value)
+    view = ray_magics.progress(handle, interval=FAST)
+    assert view.finished.wait(2)
+    assert view.bar.get_state()["bar_style"] == "danger"
+    assert repr(view).startswith(f"Progress: 0% failed: {reason}")
+    wait_for(lambda: REFRESHER.thread is None)
+
+
+def test_fifty_views_share_one_thread_and_stop_within_a_second(scripted):
+    handles = [scripted(0.5), scripted((1, 2))]
+    views = [ray_magics.progress(handles[i % 2], interval=FAST) for i in range(50)]
+    wait_for(lambda: all(view.bar.value == 0.5 for view in views))
+    assert len(refresher_threads()) == 1
+    started = time.monotonic()
+    REFRESHER.stop_all("Ray shut down")
+    assert all(view.finished.wait(max(0, started + 1 - time.monotonic())) for view in views)
+    assert not refresher_threads()
+    assert time.monotonic() - started < 1
+    assert {(view.bar.bar_style, repr(view).split(" failed: ")[1]) for view in views} == {("danger", "Ray shut down")}
+
+
+def test_a_slow_actor_holds_up_neither_the_kernel_nor_other_bars(scripted):
+    slow, fast = scripted(), scripted(0.5)
+    started = time.monotonic()
+    stuck = ray_magics.progress(slow, method="slow_progress", interval=FAST)
+    moving = ray_magics.progress(fast, interval=FAST)
+    assert time.monotonic() - started < 1
+    wait_for(lambda: moving.bar.value == 0.5)
+    set_and_show(moving, fast, 1.0)
+    assert moving.finished.wait(2)
+    assert not stuck.finished.is_set() and stuck in REFRESHER.views
+
+
+def test_unload_ext_stops_the_bars(session_shell, scripted):
+    view = ray_magics.progress(scripted(0.5), interval=FAST)
+    wait_for(lambda: view.bar.value == 0.5)
+    session_shell.run_line_magic("unload_ext", "ray_magics")
+    session_shell.run_line_magic("load_ext", "ray_magics")
+    assert view.finished.is_set() and REFRESHER.thread is None
+    assert repr(view) == "Progress: 50% failed: extension unloaded"
+
+
+def test_magic_wait_returns_when_done_and_prints_one_line_without_widgets(ip, scripted):
+    ip.user_ns["job"] = job = scripted((1, 4))
+    finish = threading.Timer(0.3, lambda: ray.get(job.set.remote((4, 4))))
+    finish.start()
+    started = time.monotonic()
+    with capture_output() as out:
+        result = ip.run_line_magic("actor_progress", "job --interval 0.05 --unit samples --wait")
+    finish.join()
+    assert result is None
+    assert time.monotonic() - started < 2
+    assert out.stdout == "Progress: 100% (4/4 samples) done\n"
+    assert not out.outputs
+
+
+def test_magic_displays_the_widget_in_a_widget_front_end(ip, scripted, monkeypatch):
+    monkeypatch.setenv(SWITCH, "1")
+    ip.user_ns["actors"] = type("Actors", (), {"one": scripted(1.0)})
+    with capture_output() as out:
+        ip.run_line_magic("actor_progress", "actors.one --description Loading --wait --timeout 5")
+    (shown,) = out.outputs
+    assert "application/vnd.jupyter.widget-view+json" in shown.data
+    assert shown.data["text/plain"].startswith("Loading: ")
+    assert not out.stdout
+
+
+def test_wait_timeout_and_ctrl_c_end_the_wait_and_leave_the_bar_live(ip, scripted):
+    ip.user_ns["job"] = scripted(0.5)
+    started = time.monotonic()
+    with capture_output():
+        ip.run_line_magic("actor_progress", "job --interval 0.05 --wait --timeout 0.3")
+    assert 0.3 <= time.monotonic() - started < 2
+    interrupt = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    interrupt.start()
+    started = time.monotonic()
+    with capture_output():
+        ip.run_line_magic("actor_progress", "job --interval 0.05 --wait")
+    interrupt.join()
+    assert time.monotonic() - started < 2
+    assert len(REFRESHER.views) == 2
+    assert not any(view.finished.is_set() for view in REFRESHER.views)
+
+
+def test_the_default_interval_is_a_validated_setting(ip, scripted):
+    magics = ip.magics_manager.registry["RayMagics"]
+    ip.run_line_magic("config", "RayMagics.refresh_interval = 0.2")
+    try:
+        assert ray_magics.progress(scripted(0.5)).interval == 0.2
+        with pytest.raises(TraitError, match="refresh_interval must be > 0"):
+            magics.refresh_interval = 0
+    finally:
+        magics.refresh_interval = 0.5
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("", "%actor_progress: the following arguments are required: HANDLE"),
+        ("missing", "%actor_progress: name 'missing' is not defined"),
+        ("number", "%actor_progress: expected a Ray actor handle, got int"),
+        ("job --method nope", "%actor_progress: the actor has no method 'nope'"),
+        ("job --interval 0", "%actor_progress: interval must be a number of seconds > 0, got 0"),
+        ("job --interval -1", "%actor_progress: argument --interval: expected a number ≥ 0, got '-1'"),
+        ("job --timeout 2", "%actor_progress: --timeout needs --wait"),
+        ("job --wait --timeout 0", "%actor_progress: timeout must be a number of seconds > 0, got 0"),
+        ("job.set()", "%actor_progress: expected a name or dotted attribute path, got 'job.set()'"),
+        ("__import__('os').getcwd", "%actor_progress: expected a name or dotted attribute path"),
+        ("holder.nothing", "%actor_progress: holder has no attribute 'nothing'"),
+        ("job --colour red", "%actor_progress: unrecognized arguments: --colour red"),
+    ],
+)
+def test_bad_input_is_one_line_and_starts_nothing(ip, scripted, line, expected):
+    ip.user_ns.update(job=scripted(), number=3, holder=object())
+    before = dict(ip.user_ns)
+    assert usage_error(lambda: ip.run_line_magic("actor_progress", line)).startswith(expected)
+    assert ip.user_ns == before
+    assert not REFRESHER.views and REFRESHER.thread is None
+
+
+def test_the_python_api_refuses_bad_input(scripted):
+    handle = scripted()
+    with pytest.raises(TypeError, match="expected a Ray actor handle, got str"):
+        ray_magics.progress("handle")
+    with pytest.raises(ValueError, match="interval must be a number of seconds > 0"):
+        ray_magics.progress(handle, interval=-1)
+    with pytest.raises(ValueError, match="no method 'get_status'"):
+        ray_magics.progress(handle, method="get_status")
+    assert not REFRESHER.views
+
+
+def test_ray_going_away_underneath_stops_the_bars(scripted, monkeypatch):
+    view = ray_magics.progress(scripted(0.5), interval=FAST)
+    wait_for(lambda: view.bar.value == 0.5)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    assert view.finished.wait(1)
+    assert (view.bar.bar_style, repr(view)) == ("danger", "Progress: 50% failed: Ray shut down")
+    wait_for(lambda: REFRESHER.thread is None)
+
+
+def test_ray_shutdown_stops_the_bars_before_ray():
+    code = textwrap.dedent("""
+        import threading, time
+        from IPython.testing.globalipapp import start_ipython
+        import ray_magics
+        ip = start_ipython()
+        ip.run_line_magic("load_ext", "ray_magics")
+        ip.run_line_magic("ray_init", "--num-cpus 1")
+        ip.run_cell_magic("actor", "", "class Half:\\n    def get_progress(self):\\n        return 0.5\\n")
+        view = ray_magics.progress(ip.user_ns["Half"].remote(), interval=0.05)
+        while view.bar.value != 0.5:
+            time.sleep(0.01)
+        ip.run_line_magic("ray_shutdown", "")
+        print("RESULT", view.bar.bar_style, repr(view))
+        print("RESULT", [t.name for t in threading.enumerate() if t.name.startswith("ray_magics")])
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = [line.removeprefix("RESULT ") for line in result.stdout.splitlines() if line.startswith("RESULT")]
+    assert lines == ["danger Progress: 50% failed: Ray shut down", "[]"]
+
+
+def test_rate_elapsed_and_eta_follow_the_clock():
+    now = [100.0]
+    view = ProgressView(method=None, interval=1, unit="rows", clock=lambda: now[0])
+    assert view.show((0, 10)) is False
+    now[0] = 110.0
+    view.show((5, 10))
+    assert view.info.value == "50% · 5/10 rows · 0.5 rows/s · 00:10 elapsed · ETA 00:10"
+    now[0] = 100.0 + 3725
+    view.show((10, 10))
+    assert view.info.value == "100% · 10/10 rows · 0.00268 rows/s · 1:02:05 elapsed"
