@@ -108,7 +108,8 @@ def test_detached_actor_is_found_by_name(ip):
 
 
 def test_max_restarts_brings_a_killed_actor_back(ip):
-    actor_cell(ip, "--max-restarts 1 --max-task-retries 1", COUNTER + "    def pid(self):\n        return os.getpid()\n")
+    with_pid = COUNTER + "    def pid(self):\n        return os.getpid()\n"
+    actor_cell(ip, "--max-restarts 1 --max-task-retries 1", with_pid)
     handle = ip.user_ns["Counter"].remote(5)
     assert ray.get(handle.inc.remote()) == 6
     first_pid = ray.get(handle.pid.remote())
