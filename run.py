@@ -9,6 +9,7 @@ it with what that command needs, and then runs.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -36,11 +37,24 @@ def lab() -> None:
     install("lab")
     os.chdir(ROOT)
     jupyter = str(BIN / "jupyter")
-    os.execv(jupyter, [jupyter, "lab", "--ip=127.0.0.1", f"--notebook-dir={ROOT / 'notebooks'}"])
+    root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    os.execv(jupyter, [jupyter, "lab", "--ip=127.0.0.1", f"--notebook-dir={ROOT / 'notebooks'}", *root])
+
+
+def install_headless_chromium() -> None:
+    """Debian's headless Chromium for the browser tests (Playwright cannot download one here)."""
+    if any(shutil.which(name) for name in ("chromium-headless-shell", "chromium")):
+        return
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        print("note: install Debian's chromium-headless-shell to run the browser test", flush=True)
+        return
+    run("apt-get", "update", "-qq")
+    run("apt-get", "install", "-y", "-qq", "chromium-headless-shell")
 
 
 def test() -> None:
     install("test")
+    install_headless_chromium()
     run(str(BIN / "ruff"), "check", ".")
     run(str(BIN / "python"), "-m", "pytest")
 

@@ -1,0 +1,145 @@
+"""What the user sees: a real JupyterLab in a real headless Chromium runs a notebook whose
+live widgets are refreshed in the background, and the page shows them finish."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_CANDIDATES = ("chromium-headless-shell", "chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SERVER_START_SECONDS = 90
+WIDGETS_DONE_MS = 120_000
+ROOT_FLAG = ["--allow-root"] if os.geteuid() == 0 else []
+
+NOTEBOOK_CELLS = [
+    "%load_ext ray_magics",
+    "%ray_init --num-cpus 2",
+    """%%actor
+class Steps:
+    def __init__(self, total):
+        self.total = total
+        self.done = 0
+
+    def get_progress(self):
+        self.done = min(self.total, self.done + 1)
+        return self.done, self.total""",
+    "steps = Steps.remote(20)",
+    "%actor_progress steps --interval 0.1 --unit steps --description Training",
+]
+
+
+def chromium_path() -> str | None:
+    return next(filter(None, map(shutil.which, CHROMIUM_CANDIDATES)), None)
+
+
+@pytest.fixture
+def chromium():
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("no headless Chromium: `python3 run.py test` installs Debian's chromium-headless-shell")
+        pytest.skip("no headless Chromium here (CI installs it and never skips this test)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def jupyterlab(tmp_path):
+    """A JupyterLab on 127.0.0.1 (random port, token) serving a notebook of `NOTEBOOK_CELLS`."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in NOTEBOOK_CELLS])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, tmp_path / "live.ipynb")
+    settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    port, token = free_port(), uuid.uuid4().hex
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}", *ROOT_FLAG],
+        env={**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+             "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")},
+        stdout=subprocess.DEVNULL, stderr=(tmp_path / "server.log").open("w"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_server(f"{base}/api/status?token={token}", server)
+        yield f"{base}/lab/tree/live.ipynb?token={token}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def wait_for_server(url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "JupyterLab exited"
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own server on loopback
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError("JupyterLab did not answer")
+
+
+def run_first_cell_once_the_kernel_listens(page) -> None:
+    """Run the first cell, again until it runs: a request sent while the kernel's
+    connection is still starting is dropped by the front end."""
+    first_prompt_numbered = "() => /\\[\\d+\\]/.test(document.querySelector('.jp-InputPrompt').textContent)"
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        page.click(".jp-Cell .jp-InputArea-editor >> nth=0")
+        page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_function(first_prompt_numbered, timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the kernel never ran the first cell")
+
+
+def test_progress_bar_reaches_success_in_jupyterlab(chromium, jupyterlab):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        try:
+            page.goto(jupyterlab)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=SERVER_START_SECONDS * 1000)
+            run_first_cell_once_the_kernel_listens(page)
+            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+            page.click(".lm-Menu-itemLabel:text-is('Run Selected Cell and All Below')")
+            bar = page.wait_for_selector(
+                ".widget-hprogress .progress-bar.progress-bar-success", timeout=WIDGETS_DONE_MS
+            )
+            width = page.evaluate("bar => bar.style.width", bar)
+            info = page.inner_text(".widget-hprogress >> xpath=following-sibling::*[1]")
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "progress_in_jupyterlab.png"), full_page=True)
+            browser.close()
+    assert width == "100%"
+    assert info.startswith("100% · 20/20 steps")
