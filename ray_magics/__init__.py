@@ -1,14 +1,16 @@
 """IPython magics that make Ray actors first-class in notebooks.
 
 `%load_ext ray_magics` registers `%%actor`, `%ray_init`, `%ray_status`, `%ray_shutdown` and
-`%actor_progress`.
-Ray itself is imported and started only when a magic first needs it.
+the live widgets `%actor_progress`, `%actor_table` and `%actors`. Ray itself is imported and
+started only when a magic first needs it, ipywidgets when a widget is first made.
 """
 
 from .actor_classes import actor, calls, original
-from .live_widgets import progress
+from .live_widgets import actors, progress, table
 
-__all__ = ["actor", "calls", "original", "progress", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "actor", "actors", "calls", "original", "progress", "table", "load_ipython_extension", "unload_ipython_extension",
+]
 
 
 def load_ipython_extension(ipython):

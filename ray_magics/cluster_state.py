@@ -4,6 +4,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 SHORT_ID = 8
+NIL_ID = "ff"  # an all-ff id (such as the node of an actor not placed yet) means none
 
 
 @dataclass
@@ -17,6 +18,38 @@ class NodeFacts:
     @property
     def short_id(self) -> str:
         return self.node_id[:SHORT_ID]
+
+
+@dataclass
+class ActorFacts:
+    """One actor as the GCS records it; times in ms since the epoch, 0 while unknown."""
+
+    actor_id: str
+    class_name: str
+    name: str
+    state: str
+    pid: int
+    node_id: str
+    restarts: int
+    start_ms: int
+    end_ms: int
+    death_cause: str
+    record: object = field(default=None, repr=False, compare=False)  # the GCS record, to reach the actor
+
+    @property
+    def short_id(self) -> str:
+        return self.actor_id[:SHORT_ID]
+
+    @property
+    def short_node_id(self) -> str:
+        return self.node_id[:SHORT_ID]
+
+    def uptime(self, now_ms: int) -> float | None:
+        """Seconds alive: until now, or until its end for a dead actor; None if it never started."""
+        if not self.start_ms:
+            return None
+        until = self.end_ms if self.state == "DEAD" and self.end_ms else now_ms
+        return max(0, until - self.start_ms) / 1000
 
 
 @dataclass
@@ -66,3 +99,48 @@ def read_cluster(ray, with_actors: bool = True) -> ClusterFacts:
         nodes=nodes,
         actor_states=actor_states,
     )
+
+
+def death_reason(cause) -> str:
+    """One line for an `ActorDeathCause` record: the first line of its message ('' if none)."""
+    context = cause.WhichOneof("context")
+    if context is None:
+        return ""
+    details = getattr(cause, context)
+    if context == "creation_task_failure_context":  # a traceback: its last line names the error
+        lines = details.formatted_exception_string.strip().splitlines()
+        return lines[-1].strip() if lines else "the actor's __init__ failed"
+    lines = details.error_message.strip().splitlines()
+    return lines[0] if lines else context.removesuffix("_context").replace("_", " ")
+
+
+def _hex_id(raw: bytes) -> str:
+    text = raw.hex()
+    return "" if not text or set(text) <= set(NIL_ID) else text
+
+
+def read_actors() -> list[ActorFacts]:
+    """Every actor of every job the GCS knows, dead ones included (no dashboard needed)."""
+    from ray._private import state
+    from ray.core.generated import gcs_pb2
+
+    record_type = gcs_pb2.ActorTableData
+    state_name = record_type.ActorState.Name
+    raw_records = state.state._connect_and_get_accessor().get_actor_table(None, None)  # every job, every state
+    records = (record_type.FromString(raw) for raw in raw_records)
+    return [
+        ActorFacts(
+            actor_id=record.actor_id.hex(),
+            class_name=record.class_name,
+            name=record.name,
+            state=state_name(record.state),
+            pid=record.pid,
+            node_id=_hex_id(record.address.node_id),
+            restarts=record.num_restarts,
+            start_ms=record.start_time,
+            end_ms=record.end_time,
+            death_cause=death_reason(record.death_cause) if record.HasField("death_cause") else "",
+            record=record,
+        )
+        for record in records
+    ]

@@ -26,11 +26,31 @@ def positive_seconds(value, what: str) -> float:
     return float(value)
 
 
-def actor_method(handle, method: str):
-    """`handle.<method>`, checked to be a method of a live actor handle."""
+def running_ray():
+    """The `ray` module, once Ray runs in this process."""
     if not ray_session.is_running():
         raise ValueError("Ray is not running")
-    ray = ray_session.import_ray()
+    return ray_session.import_ray()
+
+
+def refresh_timing(interval, timeout) -> float:
+    """The interval between polls (the setting's, if None); both checked to be seconds > 0."""
+    if timeout is not None:
+        positive_seconds(timeout, "timeout")
+    return positive_seconds(default_interval() if interval is None else interval, "interval")
+
+
+def start(view, wait: bool, timeout: float | None):
+    """Refresh `view` in the background; with `wait`, block until it finishes (or `timeout`)."""
+    REFRESHER.add(view)
+    if wait:
+        view.wait(timeout)
+    return view
+
+
+def actor_method(handle, method: str):
+    """`handle.<method>`, checked to be a method of a live actor handle."""
+    ray = running_ray()
     if not isinstance(handle, ray.actor.ActorHandle):
         raise TypeError(f"expected a Ray actor handle, got {type(handle).__name__}")
     bound = getattr(handle, method, None)
@@ -48,13 +68,55 @@ def progress(handle, method="get_progress", interval=None, description=None, uni
     to see it; `repr(view)` is its one-line text.
     """
     bound = actor_method(handle, method)
-    interval = positive_seconds(default_interval() if interval is None else interval, "interval")
-    if timeout is not None:
-        positive_seconds(timeout, "timeout")
+    interval = refresh_timing(interval, timeout)
     from .progress_view import ProgressView  # imports ipywidgets: only when a bar is made
 
-    view = ProgressView(bound, interval, description, unit)
-    REFRESHER.add(view)
-    if wait:
-        view.wait(timeout)
+    return start(ProgressView(bound, interval, description, unit), wait, timeout)
+
+
+def method_label(bound) -> str:
+    """`Class.method` of a bound actor method (from Ray's private attributes)."""
+    return f"{bound._actor._ray_actor_creation_function_descriptor.class_name}.{bound._method_name}"
+
+
+def table(bound_method, interval=None, until=None, wait=False, timeout=None, label=None):
+    """A live table of what `bound_method()` (e.g. `handle.state`) returns, refreshed in the background.
+
+    A list shows a row per item, a dict a row per key, a list of dicts a column per key;
+    state words (RUNNING, DONE, DEAD…) are coloured. With `until`, refreshing stops once
+    every value (in a list of dicts: of its `state` or `status` column, if any) equals
+    `until`, compared as strings. With `wait`, block until then (at most `timeout`
+    seconds; Ctrl-C ends the wait). `label` names the table (default `Class.method`).
+    """
+    ray = running_ray()
+    if not isinstance(bound_method, ray.actor.ActorMethod):
+        raise TypeError(f"expected an actor method such as handle.state, got {type(bound_method).__name__}")
+    interval = refresh_timing(interval, timeout)
+    from .table_view import TableView  # imports ipywidgets: only when a table is made
+
+    until = None if until is None else str(until)
+    return start(TableView(bound_method, label or method_label(bound_method), interval, until), wait, timeout)
+
+
+def actors(all=False, class_name=None, watch=False, interval=None):
+    """The cluster's actors as a table: id, class, name, state, pid, node, restarts, uptime, calls.
+
+    Lists the actors that are not dead (all of them with `all`), of every job, optionally
+    only those of class `class_name`; tracked actors show their calls per method. With
+    `watch` the table stays live, refreshed every `interval` seconds. Display the view to
+    see it; `repr(view)` is the table as text.
+    """
+    if not ray_session.is_running():
+        raise ValueError("Ray is not running")
+    if class_name is not None and not isinstance(class_name, str):
+        raise TypeError(f"class_name must be a str, got {type(class_name).__name__}")
+    if interval is not None and not watch:
+        raise ValueError("interval needs watch")
+    if watch:
+        interval = positive_seconds(default_interval() if interval is None else interval, "interval")
+    from .actors_view import ActorsView  # imports ipywidgets: only when a table is made
+
+    view = ActorsView(bool(all), class_name, interval)
+    if watch:
+        REFRESHER.add(view)
     return view

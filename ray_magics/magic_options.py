@@ -126,6 +126,23 @@ def actor_option_arguments(func):
     return func
 
 
+def live_view_arguments(func):
+    """`--interval`, `--wait` and `--timeout`: the options of every live-widget magic."""
+    for decorator in reversed((
+        argument("--interval", type=non_negative_number, help="Seconds between polls (RayMagics.refresh_interval)."),
+        argument("--wait", action="store_true", help="Block the cell until the view finishes (Ctrl-C stops waiting)."),
+        argument("--timeout", type=non_negative_number, help="With --wait: wait at most this many seconds."),
+    )):
+        func = decorator(func)
+    return func
+
+
+def check_wait(args, magic_name: str) -> None:
+    """`--timeout` only limits a `--wait`."""
+    if args.timeout is not None and not args.wait:
+        raise UsageError(f"{magic_name}: --timeout needs --wait")
+
+
 ACTOR_OPTION_NAMES = (
     "num_cpus", "num_gpus", "memory", "resources", "max_restarts", "max_task_retries",
     "max_concurrency", "runtime_env", "name", "namespace", "lifetime", "get_if_exists",

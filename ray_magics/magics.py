@@ -12,13 +12,16 @@ from . import ray_session
 from .actor_cell import make_cell_actors
 from .cluster_state import read_cluster
 from .cluster_summary import ClusterSummary
-from .live_widgets import progress
+from .live_widgets import actor_method, progress, table
+from .live_widgets import actors as list_actors
 from .magic_options import (
     actor_option_arguments,
     actor_options,
     byte_size,
+    check_wait,
     count,
     json_object,
+    live_view_arguments,
     non_negative_number,
     parse_line,
     resolve_name,
@@ -34,16 +37,24 @@ LOCAL_RAY_FLAGS = {
 }
 
 
+def show_live(view, args) -> None:
+    """Display a live view; with --wait, block until it finishes (or --timeout)."""
+    display(view)
+    if args.wait:
+        view.wait(args.timeout)
+
+
 def cluster_summary(detailed: bool) -> ClusterSummary:
     return ClusterSummary(read_cluster(ray_session.import_ray(), with_actors=detailed), detailed)
 
 
 @magics_class
 class RayMagics(Magics):
-    """Ray actors in notebooks: `%%actor`, `%ray_init`, `%ray_status`, `%ray_shutdown`, `%actor_progress`.
+    """Ray actors in notebooks: `%%actor`, the session magics and the live widgets.
 
     The settings below are the defaults of the embedded Ray that any magic starts when it
-    needs Ray and finds none; change them with `%config RayMagics.<name> = ...`.
+    needs Ray and finds none, and the refresh interval of the live widgets; change them with
+    `%config RayMagics.<name> = ...`.
     """
 
     address = Unicode(
@@ -146,13 +157,34 @@ class RayMagics(Magics):
         print("\n".join(lines))
 
     @magic_arguments()
+    @argument("--all", action="store_true", help="Include dead actors (with their death cause).")
+    @argument("--class", dest="class_name", metavar="NAME", help="Only the actors of this class.")
+    @argument("--watch", action="store_true", help="Keep the table live, refreshed in the background.")
+    @argument("--interval", type=non_negative_number, help="With --watch: seconds between refreshes.")
+    @line_magic
+    def actors(self, line):
+        """The cluster's actors: id, class, name, state, pid, node, restarts, uptime, calls.
+
+        Lists the actors of every job that are not dead (all of them with --all); tracked
+        actors show their calls per method. Works with the dashboard off.
+        """
+        args = parse_line(self.actors, line, "%actors")
+        if args.interval is not None and not args.watch:
+            raise UsageError("%actors: --interval needs --watch")
+        self.ensure_ray()
+        interval = self.refresh_interval if args.interval is None and args.watch else args.interval
+        try:
+            view = list_actors(args.all, args.class_name, args.watch, interval)
+        except (TypeError, ValueError) as error:
+            raise UsageError(f"%actors: {error}") from None
+        display(view)
+
+    @magic_arguments()
     @argument("handle", metavar="HANDLE", help="The actor handle: a name or dotted attribute path, e.g. actors.one.")
     @argument("--method", default="get_progress", help="The method to poll (default: get_progress).")
-    @argument("--interval", type=non_negative_number, help="Seconds between polls (RayMagics.refresh_interval).")
     @argument("--description", help="Label shown before the bar.")
     @argument("--unit", help="What the counts count, e.g. samples.")
-    @argument("--wait", action="store_true", help="Block the cell until the bar finishes (Ctrl-C stops waiting).")
-    @argument("--timeout", type=non_negative_number, help="With --wait: wait at most this many seconds.")
+    @live_view_arguments
     @line_magic
     def actor_progress(self, line):
         """A live progress bar bound to an actor method.
@@ -162,14 +194,35 @@ class RayMagics(Magics):
         and to danger, with the reason, if the actor dies or the method fails.
         """
         args = parse_line(self.actor_progress, line, "%actor_progress")
-        if args.timeout is not None and not args.wait:
-            raise UsageError("%actor_progress: --timeout needs --wait")
+        check_wait(args, "%actor_progress")
         handle = resolve_name(self.shell.user_ns, args.handle, "%actor_progress")
-        interval = self.refresh_interval if args.interval is None else args.interval
         try:
-            view = progress(handle, args.method, interval, args.description, args.unit, timeout=args.timeout)
+            view = progress(handle, args.method, args.interval, args.description, args.unit, timeout=args.timeout)
         except (TypeError, ValueError) as error:
             raise UsageError(f"%actor_progress: {error}") from None
-        display(view)
-        if args.wait:
-            view.wait(args.timeout)
+        show_live(view, args)
+
+    @magic_arguments()
+    @argument("target", metavar="HANDLE.METHOD", help="The actor method to poll, e.g. sup.state.")
+    @argument("--until", metavar="VALUE", help="Stop once every value (or every state/status cell) is VALUE.")
+    @live_view_arguments
+    @line_magic
+    def actor_table(self, line):
+        """A live table of what an actor method returns.
+
+        A list shows a row per item, a dict a row per key, a list of dicts a column per key;
+        state words (RUNNING, DONE, DEAD...) are coloured. The table turns red, with the
+        reason, and stops if the actor dies or the method fails.
+        """
+        args = parse_line(self.actor_table, line, "%actor_table")
+        check_wait(args, "%actor_table")
+        handle_path, _, method = args.target.rpartition(".")
+        if not handle_path or not method.isidentifier():
+            raise UsageError(f"%actor_table: expected HANDLE.METHOD such as sup.state, got {args.target!r}")
+        handle = resolve_name(self.shell.user_ns, handle_path, "%actor_table")
+        try:
+            view = table(actor_method(handle, method), args.interval, args.until, timeout=args.timeout,
+                         label=args.target)
+        except (TypeError, ValueError) as error:
+            raise UsageError(f"%actor_table: {error}") from None
+        show_live(view, args)

@@ -4,27 +4,17 @@ The widgets are built once (label | bar | info, with sub-bars for parts below) a
 only their traits change. Text front ends see one deterministic line: `repr(view)`.
 """
 
-import sys
-import threading
 import time
 from html import escape
 
 import ipywidgets as widgets
-from IPython.display import display
 
-from .frontend import widget_frontend
+from .drawing import format_interval, set_traits
+from .finishing_view import FinishingView
 from .progress_protocol import Reading, read_progress
-from .refresher import LiveView
 
 RUNNING, SUCCESS, DANGER = "info", "success", "danger"
 PART_BAR_HEIGHT = "10px"
-
-
-def format_interval(seconds: float) -> str:
-    """`MM:SS`, or `H:MM:SS` from an hour on."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def percent(reading: Reading) -> str:
@@ -40,15 +30,6 @@ def counts(reading: Reading, unit: str) -> str:
 
 def draw_bar(bar, reading: Reading) -> None:
     set_traits(bar, value=reading.fraction, bar_style=SUCCESS if reading.complete else RUNNING)
-
-
-def set_traits(widget, **values) -> None:
-    """Change only the traits whose value differs, in one message."""
-    changed = {name: value for name, value in values.items() if getattr(widget, name) != value}
-    if changed:
-        with widget.hold_sync():
-            for name, value in changed.items():
-                setattr(widget, name, value)
 
 
 class PartBar:
@@ -67,7 +48,7 @@ class PartBar:
         set_traits(self.info, value=escape(" ".join(filter(None, (percent(reading), counts(reading, unit))))))
 
 
-class ProgressView(LiveView):
+class ProgressView(FinishingView):
     """A progress bar polling `method` (a bound actor method) every `interval` seconds.
 
     `clock` is injectable so that tests can check rate, elapsed and ETA exactly.
@@ -75,18 +56,16 @@ class ProgressView(LiveView):
 
     def __init__(self, method, interval: float, description: str | None = None, unit: str | None = None,
                  clock=time.monotonic):
+        super().__init__()
         self.interval = interval
         self.description = description or "Progress"
         self.unit = unit or ""
-        self.finished = threading.Event()
         self._method = method
         self._clock = clock
         self._started = clock()
         self._first = None  # (time, fraction, done) of the first reading, for rate and ETA
         self._reading = Reading(0.0)
         self._reason = None
-        self._lock = threading.Lock()
-        self._print_when_finished = None
         self.label = widgets.HTML(escape(self.description))
         self.bar = widgets.FloatProgress(min=0, max=1, value=0, bar_style=RUNNING, layout=widgets.Layout(flex="2"))
         self.info = widgets.HTML()
@@ -132,33 +111,11 @@ class ProgressView(LiveView):
             if not self.finished.is_set():
                 self._stop(reason)
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the bar finishes or `timeout`; Ctrl-C ends the wait, the bar stays live."""
-        try:
-            return self.finished.wait(timeout)
-        except KeyboardInterrupt:
-            return False
-
-    def _ipython_display_(self):
-        if widget_frontend():
-            display({**self.widget._repr_mimebundle_(), "text/plain": repr(self)}, raw=True)
-            return
-        with self._lock:
-            if self.finished.is_set():
-                print(repr(self))
-            else:
-                self._print_when_finished = sys.stdout
-
     def _stop(self, reason: str) -> None:
         self._reason = reason
         set_traits(self.bar, bar_style=DANGER)
         set_traits(self.info, value=escape(f"{percent(self._reading)} {reason}"))
         self._finish()
-
-    def _finish(self) -> None:
-        if self._print_when_finished is not None:
-            print(repr(self), file=self._print_when_finished)
-        self.finished.set()
 
     def _draw_parts(self, reading: Reading) -> None:
         if reading.parts.keys() != self._part_bars.keys():

@@ -2,8 +2,9 @@
 
 The thread starts with the first live view and exits when none remain. Each view is
 polled at its own interval through Ray futures (`ray.wait` with a timeout), so a slow or
-dead actor never holds up the others or the kernel. The thread only hands results to the
-views; it never prints.
+dead actor never holds up the others or the kernel; a view whose poll is a quick read
+(such as the GCS's actor table) may poll in the thread itself. The thread only hands
+results to the views; it never prints.
 """
 
 import threading
@@ -23,7 +24,10 @@ class LiveView:
     interval: float
 
     def request(self):
-        """Submit one poll; returns its Ray ObjectRef."""
+        """Submit one poll and return its Ray ObjectRef, or poll here and return the value.
+
+        A poll done here (in the refresher's thread) must be quick: it holds up the others.
+        """
         raise NotImplementedError
 
     def show(self, value) -> bool:
@@ -95,7 +99,7 @@ class Refresher:
                 self.stop_all(RAY_GONE)
                 continue
             try:
-                self._submit_due()
+                self._submit_due(ray)
                 self._collect(ray)
             except Exception as error:  # noqa: BLE001 - the thread must outlive any failure
                 self.stop_all(RAY_GONE if not ray.is_initialized() else one_line(error))
@@ -106,20 +110,24 @@ class Refresher:
                 self._thread = None
             return self._thread is not None
 
-    def _submit_due(self) -> None:
+    def _submit_due(self, ray) -> None:
         now = time.monotonic()
         with self._lock:
             due = [view for view, when in self._due.items() if when <= now and view not in self._in_flight]
         for view in due:
             try:
-                ref = view.request()
+                polled = view.request()
             except Exception as error:  # noqa: BLE001 - Ray raises many kinds; all become one line
                 self._end(view, one_line(error))
                 continue
             with self._lock:
-                if view in self._due:
-                    self._in_flight[view] = ref
-                    self._due[view] = now + view.interval
+                if view not in self._due:
+                    continue
+                self._due[view] = now + view.interval
+                if isinstance(polled, ray.ObjectRef):
+                    self._in_flight[view] = polled
+                    continue
+            self._show(view, polled)
 
     def _collect(self, ray) -> None:
         """Wait for polls in flight (or the next due poll) and hand results to their views."""
@@ -149,6 +157,9 @@ class Refresher:
         except Exception as error:  # noqa: BLE001 - every Ray failure becomes the view's reason
             self._end(view, ray_error_reason(error))
             return
+        self._show(view, value)
+
+    def _show(self, view: LiveView, value) -> None:
         try:
             finished = view.show(value)
         except Exception as error:  # noqa: BLE001 - a drawing failure ends that view only

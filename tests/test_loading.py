@@ -10,7 +10,10 @@ from traitlets import TraitError
 
 from ray_magics.magics import RayMagics
 
-MAGICS = {"line": {"ray_init", "ray_status", "ray_shutdown", "actor_progress"}, "cell": {"actor"}}
+MAGICS = {
+    "line": {"ray_init", "ray_status", "ray_shutdown", "actor_progress", "actors", "actor_table"},
+    "cell": {"actor"},
+}
 
 
 def run_python(code: str, *args: str, timeout: float = 120) -> str:

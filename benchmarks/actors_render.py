@@ -1,0 +1,98 @@
+"""What `%actors` costs: drawing 1,000 rows, and reading a real cluster's actors.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/actors_render.py [REAL_ACTORS]
+
+1. Renders 1,000 synthetic actors (HTML for the widget, aligned text for `repr`); the
+   target is ≤ 200 ms. Median of several runs.
+2. Starts REAL_ACTORS (default 20) tracked actors with num_cpus=0 on an embedded Ray
+   (on 2 cores each new actor costs about 2 s: 200 took 7.5 minutes), then times the GCS read, the call-count
+   read and the render of them separately.
+"""
+
+import statistics
+import sys
+import time
+
+RENDER_TARGET_MS = 200
+SYNTHETIC = 1000
+RUNS = 7
+
+
+def synthetic_listing(count: int):
+    from ray_magics.actor_listing import Listing
+    from ray_magics.call_tracking import CallCounts
+    from ray_magics.cluster_state import ActorFacts
+
+    now = int(time.time() * 1000)
+    actors = [
+        ActorFacts(
+            actor_id=f"{index:032x}", class_name=f"Worker{index % 7}", name=f"<w{index}>",
+            state="DEAD" if index % 10 == 0 else "ALIVE", pid=10_000 + index, node_id="ab" * 14,
+            restarts=index % 3, start_ms=now - index * 1000, end_ms=now if index % 10 == 0 else 0,
+            death_cause="The actor is dead because it was killed by `ray.kill`." if index % 10 == 0 else "",
+        )
+        for index in range(count)
+    ]
+    counts = {facts.actor_id: CallCounts({"step": index, "get": 2}, {"step": index % 2}) for index, facts in
+              enumerate(actors)}
+    return Listing(actors, counts, now)
+
+
+def median_ms(action) -> float:
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def measure_render(listing) -> tuple[float, float]:
+    from ray_magics.actor_listing import render_html, render_text
+
+    return median_ms(lambda: render_html(listing)), median_ms(lambda: render_text(listing))
+
+
+def main(real_actors: int) -> None:
+    html_ms, text_ms = measure_render(synthetic_listing(SYNTHETIC))
+    print(f"render {SYNTHETIC} synthetic actors: HTML {html_ms:.1f} ms, text {text_ms:.1f} ms "
+          f"(target ≤ {RENDER_TARGET_MS} ms)")
+
+    import ray
+
+    import ray_magics
+    from ray_magics.actor_calls import CallCountReader
+    from ray_magics.actor_listing import Listing, choose
+    from ray_magics.cluster_state import read_actors
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
+    try:
+        @ray_magics.actor(num_cpus=0)
+        class Tiny:
+            def ping(self):
+                return 1
+
+        started = time.perf_counter()
+        handles = [Tiny.remote() for _ in range(real_actors)]
+        ray.get([handle.ping.remote() for handle in handles])
+        print(f"started {real_actors} real actors in {time.perf_counter() - started:.1f} s")
+        read_ms = median_ms(read_actors)
+        actors = choose(read_actors(), include_dead=False, class_name=None)
+        reader = CallCountReader()
+        started = time.perf_counter()
+        counts = reader.read(actors, timeout=10)
+        first_counts_ms = (time.perf_counter() - started) * 1000
+        counts_ms = median_ms(lambda: reader.read(actors, timeout=10))
+        answered = sum(value is not None for value in counts.values())
+        html_ms, text_ms = measure_render(Listing(actors, counts, int(time.time() * 1000)))
+        print(f"real {len(actors)} actors: GCS read {read_ms:.1f} ms; call counts {first_counts_ms:.0f} ms first "
+              f"(handles built), {counts_ms:.0f} ms after ({answered} answered); "
+              f"render HTML {html_ms:.1f} ms, text {text_ms:.1f} ms")
+    finally:
+        ray.shutdown()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)

@@ -1,0 +1,63 @@
+"""Small drawing helpers shared by the live views (none of them imports ipywidgets)."""
+
+from html import escape
+
+AMBER = "#d4a000"
+STATE_COLOURS = {  # upper-case state words; any other word starting with PENDING is amber too
+    "ALIVE": "green",
+    "DONE": "green",
+    "SUCCEEDED": "green",
+    "RUNNING": "blue",
+    "PENDING": AMBER,
+    "PENDING_CREATION": AMBER,
+    "DEPENDENCIES_UNREADY": AMBER,
+    "RESTARTING": "orange",
+    "DEAD": "red",
+    "FAILED": "red",
+}
+
+
+def set_traits(widget, **values) -> None:
+    """Change only the traits whose value differs, in one message."""
+    changed = {name: value for name, value in values.items() if getattr(widget, name) != value}
+    if changed:
+        with widget.hold_sync():
+            for name, value in changed.items():
+                setattr(widget, name, value)
+
+
+def format_interval(seconds: float) -> str:
+    """`MM:SS`, or `H:MM:SS` from an hour on."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def state_colour(text: str) -> str | None:
+    """The colour of a state word, in any case (None if `text` is not one)."""
+    word = text.upper()
+    return STATE_COLOURS.get(word) or (AMBER if word.startswith("PENDING") else None)
+
+
+def state_html(state: str) -> str:
+    """A state word, escaped and coloured by what it means; other text only escaped."""
+    colour = state_colour(state)
+    text = escape(state)
+    return f"<span style='color:{colour};font-weight:bold'>{text}</span>" if colour else text
+
+
+def html_table(header, rows, css_class: str, state_columns=None) -> str:
+    """A left-aligned HTML table of strings, every cell escaped.
+
+    Cells of the `state_columns` (indexes; every column if None) that are state words are coloured.
+    """
+    head = "".join(f"<th style='text-align:left'>{escape(name)}</th>" for name in header)
+    body = "".join(
+        "<tr>" + "".join(
+            "<td style='text-align:left'>"
+            f"{state_html(cell) if state_columns is None or index in state_columns else escape(cell)}</td>"
+            for index, cell in enumerate(row)
+        ) + "</tr>"
+        for row in rows
+    )
+    return f"<table class='{escape(css_class)}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

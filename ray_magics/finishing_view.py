@@ -1,0 +1,52 @@
+"""What every live widget that ends (done or failed) has in common.
+
+It finishes once, can be waited for (Ctrl-C ends the wait), and outside a widget front end
+prints its one-line `repr` when it finishes, instead of a widget.
+"""
+
+import sys
+import threading
+
+from IPython.display import display
+
+from .frontend import widget_frontend
+from .refresher import LiveView
+
+
+class FinishingView(LiveView):
+    """A live view drawn in `self.widget` that finishes once.
+
+    Subclasses draw while holding `_lock` and call `_finish()`, still holding it, to end.
+    """
+
+    def __init__(self):
+        self.finished = threading.Event()
+        self._lock = threading.Lock()
+        self._print_when_finished = None
+
+    def display_text(self) -> str:
+        """The text/plain shown beside the widget (for static exports and nbval)."""
+        return repr(self)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the view finishes or `timeout`; Ctrl-C ends the wait, the view stays live."""
+        try:
+            return self.finished.wait(timeout)
+        except KeyboardInterrupt:
+            return False
+
+    def _ipython_display_(self):
+        if widget_frontend():
+            display({**self.widget._repr_mimebundle_(), "text/plain": self.display_text()}, raw=True)
+            return
+        with self._lock:
+            if self.finished.is_set():
+                print(repr(self))
+            else:
+                self._print_when_finished = sys.stdout
+
+    def _finish(self) -> None:
+        """End the view; a text front end that displayed it gets its final line."""
+        if self._print_when_finished is not None:
+            print(repr(self), file=self._print_when_finished)
+        self.finished.set()

@@ -1,0 +1,107 @@
+"""A live table of what an actor method returns (`%actor_table`), in one HTML widget.
+
+Each poll's value becomes a table (see `method_table`) above a status line. The status
+line names the poll and time of the table's last change, not of the last poll, so a poll
+that changes nothing sends nothing to the front end. Text front ends see one line:
+`repr(view)`.
+"""
+
+import time
+from html import escape
+
+import ipywidgets as widgets
+
+from .drawing import format_interval, set_traits
+from .finishing_view import FinishingView
+from .method_table import Table, make_table
+
+STATUS_STYLE = "color:gray;font-size:smaller"
+FAILED_STYLE = "color:red"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+class TableView(FinishingView):
+    """A table polling `method` (a bound actor method) every `interval` seconds.
+
+    `label` names it (e.g. `sup.state`); with `until`, it is done once every compared
+    value equals `until`.
+    """
+
+    def __init__(self, method, label: str, interval: float, until: str | None = None):
+        super().__init__()
+        self.interval = interval
+        self.label = label
+        self.until = until
+        self.polls = 0
+        self._method = method
+        self._started = time.monotonic()
+        self._table: Table | None = None
+        self._last_change = None  # (poll, seconds since start) when the table last changed
+        self._done = False
+        self._reason = None
+        self.widget = widgets.HTML(self._html())
+
+    @property
+    def status(self) -> str:
+        if self._reason is not None:
+            return f"failed: {self._reason}"
+        return f"done (all {self.until})" if self._done else "running"
+
+    def __repr__(self) -> str:
+        rows = "no rows yet" if self._table is None else plural(len(self._table.rows), "row")
+        return f"{self.label}: {rows}, {self.status}"
+
+    def display_text(self) -> str:
+        """What the view is, not what it shows: the rows race with the refresher."""
+        return f"Live table of {self.label}"
+
+    def request(self):
+        return self._method.remote()
+
+    def show(self, value) -> bool:
+        with self._lock:
+            if self.finished.is_set():
+                return True
+            self.polls += 1
+            try:
+                table = make_table(value)
+            except ValueError as error:
+                self._stop(str(error))
+                return True
+            if table != self._table:
+                self._table = table
+                self._last_change = (self.polls, self._elapsed())
+            self._done = self.until is not None and table.all_equal(self.until)
+            set_traits(self.widget, value=self._html())
+            if self._done:
+                self._finish()
+            return self._done
+
+    def fail(self, reason: str) -> None:
+        with self._lock:
+            if not self.finished.is_set():
+                self._stop(reason)
+
+    def _stop(self, reason: str) -> None:
+        self._reason = reason
+        set_traits(self.widget, value=self._html())
+        self._finish()
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def _html(self) -> str:
+        table = "" if self._table is None else self._table.html()
+        style = FAILED_STYLE if self._reason is not None else STATUS_STYLE
+        return f"{table}<div style='{style}'>{escape(self._status_line())}</div>"
+
+    def _status_line(self) -> str:
+        if self._reason is not None or self._done:
+            return f"{self.status} · {plural(self.polls, 'poll')}, {format_interval(self._elapsed())}"
+        if self._last_change is None:
+            return "waiting for the first poll"
+        poll, elapsed = self._last_change
+        return f"last change at poll {poll}, {format_interval(elapsed)} · polling every {self.interval:g} s"
