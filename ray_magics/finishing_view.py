@@ -16,7 +16,8 @@ from .refresher import LiveView
 class FinishingView(LiveView):
     """A live view drawn in `self.widget` that finishes once.
 
-    Subclasses draw while holding `_lock` and call `_finish()`, still holding it, to end.
+    Subclasses draw while holding `_lock` and call `_finish()`, still holding it, to end;
+    `_stop(reason)` shows a failure for good, and ends.
     """
 
     def __init__(self):
@@ -27,6 +28,14 @@ class FinishingView(LiveView):
     def display_text(self) -> str:
         """The text/plain shown beside the widget (for static exports and nbval)."""
         return repr(self)
+
+    def fail(self, reason: str) -> None:
+        with self._lock:
+            if not self.finished.is_set():
+                self._stop(reason)
+
+    def _stop(self, reason: str) -> None:
+        raise NotImplementedError
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the view finishes or `timeout`; Ctrl-C ends the wait, the view stays live."""

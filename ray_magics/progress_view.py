@@ -83,6 +83,10 @@ class ProgressView(FinishingView):
         amounts = counts(self._reading, self.unit)
         return f"{self.description}: {percent(self._reading)}{f' ({amounts})' if amounts else ''} {self.status}"
 
+    def display_text(self) -> str:
+        """What the view is, not what it shows: the reading races with the refresher."""
+        return f"{self.description}: live progress bar"
+
     def request(self):
         return self._method.remote()
 
@@ -105,11 +109,6 @@ class ProgressView(FinishingView):
             if reading.complete:
                 self._finish()
             return reading.complete
-
-    def fail(self, reason: str) -> None:
-        with self._lock:
-            if not self.finished.is_set():
-                self._stop(reason)
 
     def _stop(self, reason: str) -> None:
         self._reason = reason

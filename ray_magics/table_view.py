@@ -80,11 +80,6 @@ class TableView(FinishingView):
                 self._finish()
             return self._done
 
-    def fail(self, reason: str) -> None:
-        with self._lock:
-            if not self.finished.is_set():
-                self._stop(reason)
-
     def _stop(self, reason: str) -> None:
         self._reason = reason
         set_traits(self.widget, value=self._html())

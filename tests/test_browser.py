@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from live_notebooks import STEPS_ACTOR, SUPERVISOR_ACTOR, live_notebook
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
@@ -25,22 +26,21 @@ CHROMIUM_FLAGS = [
 ]
 SERVER_START_SECONDS = 90
 WIDGETS_DONE_MS = 120_000
+ALL_WORKERS_DONE = """() => {
+    const cells = [...document.querySelectorAll('table.ray-magics-table tbody td:nth-child(2)')];
+    return cells.length === 3 && cells.every(cell => cell.textContent === 'DONE');
+}"""
 ROOT_FLAG = ["--allow-root"] if os.geteuid() == 0 else []
 
 NOTEBOOK_CELLS = [
     "%load_ext ray_magics",
     "%ray_init --num-cpus 2",
-    """%%actor
-class Steps:
-    def __init__(self, total):
-        self.total = total
-        self.done = 0
-
-    def get_progress(self):
-        self.done = min(self.total, self.done + 1)
-        return self.done, self.total""",
+    STEPS_ACTOR,
     "steps = Steps.remote(20)",
     "%actor_progress steps --interval 0.1 --unit steps --description Training",
+    SUPERVISOR_ACTOR,
+    "sup = Supervisor.remote()",
+    "%actor_table sup.state --interval 0.1 --until DONE",
 ]
 
 
@@ -67,9 +67,7 @@ def free_port() -> int:
 @pytest.fixture
 def jupyterlab(tmp_path):
     """A JupyterLab on 127.0.0.1 (random port, token) serving a notebook of `NOTEBOOK_CELLS`."""
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in NOTEBOOK_CELLS])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, tmp_path / "live.ipynb")
+    nbformat.write(live_notebook(NOTEBOOK_CELLS), tmp_path / "live.ipynb")
     settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
@@ -122,11 +120,11 @@ def run_first_cell_once_the_kernel_listens(page) -> None:
     raise AssertionError("the kernel never ran the first cell")
 
 
-def test_progress_bar_reaches_success_in_jupyterlab(chromium, jupyterlab):
+def test_progress_bar_and_state_table_finish_in_jupyterlab(chromium, jupyterlab):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page = browser.new_page(viewport={"width": 1280, "height": 1700})
         try:
             page.goto(jupyterlab)
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=SERVER_START_SECONDS * 1000)
@@ -138,8 +136,11 @@ def test_progress_bar_reaches_success_in_jupyterlab(chromium, jupyterlab):
             )
             width = page.evaluate("bar => bar.style.width", bar)
             info = page.inner_text(".widget-hprogress >> xpath=following-sibling::*[1]")
+            page.wait_for_function(ALL_WORKERS_DONE, timeout=WIDGETS_DONE_MS)
+            states = page.locator("table.ray-magics-table tbody td:nth-child(2)").all_inner_texts()
         finally:
             page.screenshot(path=str(ARTIFACTS / "progress_in_jupyterlab.png"), full_page=True)
             browser.close()
     assert width == "100%"
     assert info.startswith("100% · 20/20 steps")
+    assert states == ["DONE", "DONE", "DONE"]

@@ -1,22 +1,14 @@
 """Background widget updates reach the front end: a notebook run by nbclient in a real
 ipykernel stores the widget state the kernel sent, which must show the finished bar."""
 
-import nbformat
+from live_notebooks import STEPS_ACTOR, live_notebook
 from nbclient import NotebookClient
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 CELLS = [
     "%load_ext ray_magics",
     "%ray_init --num-cpus 1",
-    """%%actor
-class Steps:
-    def __init__(self, total):
-        self.total = total
-        self.done = 0
-
-    def get_progress(self):
-        self.done = min(self.total, self.done + 1)
-        return self.done, self.total""",
+    STEPS_ACTOR,
     "steps = Steps.remote(10)",
     "%actor_progress steps --interval 0.05 --unit steps --wait --timeout 60",
     "%ray_shutdown",
@@ -24,7 +16,7 @@ class Steps:
 
 
 def test_background_updates_reach_the_front_end(tmp_path):
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in CELLS])
+    notebook = live_notebook(CELLS)
     client = NotebookClient(
         notebook, timeout=180, kernel_name="python3", store_widget_state=True,
         resources={"metadata": {"path": str(tmp_path)}},
