@@ -1,7 +1,7 @@
 """What every live widget that ends (done or failed) has in common.
 
 It finishes once, can be waited for (Ctrl-C ends the wait), and outside a widget front end
-prints its one-line `repr` when it finishes, instead of a widget.
+(terminal IPython, a script) prints its one-line `repr` when it finishes, instead of a widget.
 """
 
 import sys
@@ -23,7 +23,7 @@ class FinishingView(LiveView):
     def __init__(self):
         self.finished = threading.Event()
         self._lock = threading.Lock()
-        self._print_when_finished = None
+        self._print_when_finished = None if widget_frontend() else sys.stdout
 
     def display_text(self) -> str:
         """The text/plain shown beside the widget (for static exports and nbval)."""
@@ -45,14 +45,9 @@ class FinishingView(LiveView):
             return False
 
     def _ipython_display_(self):
+        """The widget; in a text front end nothing, as the final line comes when it finishes."""
         if widget_frontend():
             display({**self.widget._repr_mimebundle_(), "text/plain": self.display_text()}, raw=True)
-            return
-        with self._lock:
-            if self.finished.is_set():
-                print(repr(self))
-            else:
-                self._print_when_finished = sys.stdout
 
     def _finish(self) -> None:
         """End the view; a text front end that displayed it gets its final line."""
