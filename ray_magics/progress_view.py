@@ -25,7 +25,12 @@ def counts(reading: Reading, unit: str) -> str:
     """`done/total unit`, or '' when the reading is a bare fraction."""
     if reading.total is None:
         return ""
-    return f"{reading.done:g}/{reading.total:g}{' ' + unit if unit else ''}"
+    return f"{amount(reading.done)}/{amount(reading.total)}{' ' + unit if unit else ''}"
+
+
+def amount(value: float) -> str:
+    """A count in full with thousands separators (`128,000,000`); a fraction as `2.5`."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.4g}"
 
 
 def draw_bar(bar, reading: Reading) -> None:

@@ -4,7 +4,8 @@ The thread starts with the first live view and exits when none remain. Each view
 polled at its own interval through Ray futures (`ray.wait` with a timeout), so a slow or
 dead actor never holds up the others or the kernel; a view whose poll is a quick read
 (such as the GCS's actor table) may poll in the thread itself. The thread only hands
-results to the views; it never prints.
+results to the views and never prints in a widget front end (outside one, a view prints
+its one final line when it finishes: the text fallback).
 """
 
 import threading

@@ -356,3 +356,9 @@ def test_rate_elapsed_and_eta_follow_the_clock():
     now[0] = 100.0 + 3725
     view.show((10, 10))
     assert view.info.value == "100% · 10/10 rows · 0.00268 rows/s · 1:02:05 elapsed"
+
+
+def test_counts_are_written_in_full():
+    from ray_magics.progress_view import amount
+
+    assert [amount(128_000_000), amount(2.5), amount(10.0)] == ["128,000,000", "2.5", "10"]

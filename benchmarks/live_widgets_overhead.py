@@ -1,0 +1,352 @@
+"""What the live widgets cost: a progress bar on a real workload, and idle widgets' refresher.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/live_widgets_overhead.py
+
+It prints (about 2-3 minutes on 2 cores):
+
+1. The π Monte Carlo workload of Ray's "Monte Carlo estimation of π" tutorial (a progress
+   actor, one sampling task per CPU reporting every `FREQUENCY_REPORT` samples), scaled to
+   about `WORKLOAD_SECONDS` s, run in a real IPython shell after `%load_ext ray_magics` and
+   `%ray_init`: without a progress bar and with a live `ray_magics.progress(actor)` bar at
+   the default interval, in the order none, bar, bar, none. Widgets are forced on
+   (`RAY_MAGICS_WIDGETS=1`); without a front end they only change traits, which is the
+   cost measured. The medians' ratio bar/none is reported, and each bar's final state.
+2. The CPU of the refresher thread alone with `IDLE_WIDGETS` idle live progress bars
+   (their method returns a constant `(0, 100)`, so they never finish), over
+   `CPU_WINDOW_SECONDS` s, read per thread with psutil; and the CPU of the whole driver
+   process over as long, minus that of a window with no widgets. Then the time
+   `REFRESHER.stop_all` takes to stop them all.
+3. A pointer to benchmarks/actors_render.py for the time `%actors` takes to render.
+
+Targets are printed beside the figures; they are measured, not asserted. Everything
+the script starts (Ray, its actors, the refresher thread) is stopped before it ends.
+"""
+
+import contextlib
+import io
+import os
+import statistics
+import textwrap
+import threading
+import time
+
+import psutil
+
+# Forced on before ray_magics is imported: a plain IPython shell would get the text fallback.
+os.environ["RAY_MAGICS_WIDGETS"] = "1"
+
+WORKLOAD_SECONDS = 20
+FREQUENCY_REPORT = 1_000_000
+CALIBRATION_SAMPLES = 3_000_000  # per task, in the warm-up run that times one sample
+ORDER = ("none", "bar", "bar", "none")
+BAR_TARGET = 1.02
+FINISH_TIMEOUT = 10
+
+IDLE_WIDGETS = 50
+IDLE_ACTORS = 5  # each new actor costs ~1.5 s on 2 cores: 50 of them took 74 s; 10 bars per actor
+CPU_WINDOW_SECONDS = 20
+SETTLE_SECONDS = 2
+REFRESHER_TARGET = 1.0  # % of one core
+REFRESHER_NAME = "ray_magics-refresher"
+EXIT_TIMEOUT = 60
+
+# The tutorial's actor and task (https://docs.ray.io/en/latest/ray-core/examples/monte_carlo_pi.html),
+# the actor made by `%%actor`, with `get_progress` returning the `(done, total)` pair a bar reads.
+PROGRESS_ACTOR_CELL = """
+class ProgressActor:
+    def __init__(self, total_num_samples):
+        self.total_num_samples = total_num_samples
+        self.num_samples_completed_per_task = {}
+
+    def report_progress(self, task_id, num_samples_completed):
+        self.num_samples_completed_per_task[task_id] = num_samples_completed
+
+    def get_progress(self):
+        return sum(self.num_samples_completed_per_task.values()), self.total_num_samples
+"""
+SAMPLING_TASK_CELL = f"""
+import math
+import random
+
+import ray
+
+FREQUENCY_REPORT = {FREQUENCY_REPORT}
+
+@ray.remote
+def sampling_task(num_samples, task_id, progress_actor):
+    num_inside = 0
+    for i in range(num_samples):
+        x, y = random.uniform(-1, 1), random.uniform(-1, 1)
+        if math.hypot(x, y) <= 1:
+            num_inside += 1
+        if (i + 1) % FREQUENCY_REPORT == 0:
+            progress_actor.report_progress.remote(task_id, i + 1)
+    progress_actor.report_progress.remote(task_id, num_samples)
+    return num_inside
+"""
+IDLE_ACTOR_CELL = """
+class IdleProgress:
+    def get_progress(self):
+        return 0, 100
+"""
+
+
+def new_shell():
+    """The IPython shell a notebook kernel would run cells in."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    return InteractiveShell.instance()
+
+
+def print_table(headers, rows, indent="  "):
+    """Print rows under headers: the first column left-aligned, the others right-aligned."""
+    table = [headers, *rows]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(headers))]
+    for row in table:
+        cells = [
+            f"{cell!s:<{width}}" if i == 0 else f"{cell!s:>{width}}"
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        print(indent + "  ".join(cells).rstrip())
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "missed"
+
+
+def quietly(action):
+    """Run `action()` with its printed output (displays in a terminal shell) kept aside."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return action()
+
+
+def load_average():
+    """The 1, 5 and 15 minute load averages against the CPU count: is the machine busy?"""
+    return f"{' / '.join(f'{load:.2f}' for load in os.getloadavg())} on {os.cpu_count()} CPUs"
+
+
+# 1. The π workload, with and without a progress bar ----------------------------------------
+
+
+def run_pi(shell, actor, num_samples, tasks, with_bar):
+    """One run of the workload on a ready progress actor: (seconds, π estimate, the bar or None).
+
+    The clock covers making and displaying the bar, submitting the tasks and getting their
+    results; the bar's last refresh (after the tasks' final reports reach the actor) is
+    waited for outside it.
+    """
+    import ray
+    from IPython.display import display
+
+    import ray_magics
+
+    sampling_task = shell.user_ns["sampling_task"]
+    start = time.perf_counter()
+    view = None
+    if with_bar:
+        view = ray_magics.progress(actor, description="π samples", unit="samples")
+        quietly(lambda: display(view))
+    refs = [sampling_task.remote(num_samples, task_id, actor) for task_id in range(tasks)]
+    inside = sum(ray.get(refs))
+    elapsed = time.perf_counter() - start
+    if view is not None:
+        view.wait(FINISH_TIMEOUT)
+    return elapsed, 4 * inside / (num_samples * tasks), view
+
+
+def bar_state(view) -> str:
+    if view is None:
+        return "-"
+    ok = view.bar.bar_style == "success" and view.bar.value == 1.0 and view.finished.is_set()
+    return f"bar_style {view.bar.bar_style!r}, value {view.bar.value!r} ({'ok' if ok else 'WRONG'})"
+
+
+def benchmark_progress_bar(shell):
+    """Section 1: warm up and size the workload, then time the runs in `ORDER`."""
+    import ray
+
+    tasks = os.cpu_count()
+    ns = shell.user_ns
+    quietly(lambda: shell.run_cell_magic("actor", "", PROGRESS_ACTOR_CELL))
+    shell.run_cell(SAMPLING_TASK_CELL).raise_error()
+
+    # A first run exports the task and warms its workers up; a second one times a sample.
+    warm_up = ns["ProgressActor"].remote(CALIBRATION_SAMPLES * tasks)
+    ray.get(warm_up.get_progress.remote())
+    run_pi(shell, warm_up, FREQUENCY_REPORT, tasks, with_bar=False)
+    warm_seconds, _, _ = run_pi(shell, warm_up, CALIBRATION_SAMPLES, tasks, with_bar=False)
+    ray.kill(warm_up)
+    sample_seconds = warm_seconds / CALIBRATION_SAMPLES
+    num_samples = max(1, round(WORKLOAD_SECONDS / sample_seconds / FREQUENCY_REPORT)) * FREQUENCY_REPORT
+    # Every run's actor starts before the first run: a new actor's worker process would load a run.
+    timed = [ns["ProgressActor"].remote(num_samples * tasks) for _ in ORDER]
+    ray.get([actor.get_progress.remote() for actor in timed])
+
+    print(
+        f"1. π Monte Carlo (Ray tutorial): {tasks} sampling tasks × {num_samples:,} samples, "
+        f"a report every {FREQUENCY_REPORT:,}"
+    )
+    print(
+        f"  sized from a timed warm-up run of {CALIBRATION_SAMPLES:,} samples per task "
+        f"({sample_seconds * 1e6:.3f} µs per sample per task) to about {WORKLOAD_SECONDS} s"
+    )
+    print("  bar: ray_magics.progress(actor) at the default interval "
+          f"({ray_magics_default_interval():g} s), widgets forced on, displayed")
+    rows = []
+    times = {"none": [], "bar": []}
+    for index, (arm, actor) in enumerate(zip(ORDER, timed, strict=True), start=1):
+        elapsed, pi, view = run_pi(shell, actor, num_samples, tasks, with_bar=arm == "bar")
+        times[arm].append(elapsed)
+        rows.append((f"run {index}: {arm}", f"{elapsed:.2f}", f"{pi:.5f}", bar_state(view),
+                     repr(view) if view else "-"))
+    for actor in timed:
+        ray.kill(actor)
+    print_table(("run", "wall s", "π", "bar at the end", "repr(bar)"), rows)
+    none, bar = statistics.median(times["none"]), statistics.median(times["bar"])
+    ratio = bar / none
+    print(f"  median wall time: none {none:.2f} s, bar {bar:.2f} s; bar/none = {ratio:.3f} "
+          f"(target ≤ {BAR_TARGET}: {met(ratio <= BAR_TARGET)})")
+
+
+def ray_magics_default_interval() -> float:
+    from ray_magics.live_widgets import default_interval
+
+    return default_interval()
+
+
+# 2. The refresher with idle widgets -----------------------------------------------------------
+
+
+def refresher_thread():
+    """The refresher's thread, found by its name (None if it is not running)."""
+    return next((thread for thread in threading.enumerate() if thread.name == REFRESHER_NAME), None)
+
+
+def thread_cpu(process, native_id) -> float:
+    """CPU seconds (user + system) of one thread of `process`, by native thread id."""
+    for thread in process.threads():
+        if thread.id == native_id:
+            return thread.user_time + thread.system_time
+    raise RuntimeError(f"thread {native_id} not found")
+
+
+def process_cpu(process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def polls_served(handles) -> int:
+    """`get_progress` calls served so far by the idle actors (they are tracked)."""
+    import ray_magics
+
+    return sum(ray_magics.calls(handle)["get_progress"] for handle in handles)
+
+
+def benchmark_refresher(shell):
+    """Section 2: baseline window, then a window with the idle bars; then stop them all."""
+    import ray
+    from IPython.display import display
+
+    import ray_magics
+    from ray_magics.refresher import REFRESHER
+
+    process = psutil.Process()
+    quietly(lambda: shell.run_cell_magic("actor", "--num-cpus 0", IDLE_ACTOR_CELL))
+    started = time.perf_counter()
+    handles = [shell.user_ns["IdleProgress"].remote() for _ in range(IDLE_ACTORS)]
+    ray.get([handle.get_progress.remote() for handle in handles])
+    actors_seconds = time.perf_counter() - started
+    interval = ray_magics_default_interval()
+    print(f"\n2. The refresher with {IDLE_WIDGETS} idle live progress bars (get_progress returns (0, 100)), "
+          f"default interval {interval:g} s")
+    print(f"  on {IDLE_ACTORS} tracked actors, {IDLE_WIDGETS // IDLE_ACTORS} bars each "
+          f"(started in {actors_seconds:.1f} s); windows of {CPU_WINDOW_SECONDS} s, the bars displayed")
+
+    # Baseline: the same process and actors, no widget.
+    assert refresher_thread() is None, "a refresher is already running"
+    cpu_before, wall_before = process_cpu(process), time.perf_counter()
+    time.sleep(CPU_WINDOW_SECONDS)
+    baseline = (process_cpu(process) - cpu_before) / (time.perf_counter() - wall_before)
+
+    views = [ray_magics.progress(handles[index % IDLE_ACTORS]) for index in range(IDLE_WIDGETS)]
+    quietly(lambda: [display(view) for view in views])
+    time.sleep(SETTLE_SECONDS)
+    thread = refresher_thread()
+    polls_before = polls_served(handles)
+    thread_before, cpu_before, wall_before = thread_cpu(process, thread.native_id), process_cpu(process), \
+        time.perf_counter()
+    time.sleep(CPU_WINDOW_SECONDS)
+    thread_after, cpu_after, wall_after = thread_cpu(process, thread.native_id), process_cpu(process), \
+        time.perf_counter()
+    polls = polls_served(handles) - polls_before
+    window = wall_after - wall_before
+    refresher = (thread_after - thread_before) / window
+    with_widgets = (cpu_after - cpu_before) / window
+    live = sum(not view.finished.is_set() for view in views)
+
+    print_table(
+        ("window", "% of one core", "target"),
+        [
+            (f"refresher thread ({REFRESHER_NAME}, native id {thread.native_id})", f"{100 * refresher:.2f}",
+             f"≤ {REFRESHER_TARGET:g}% {met(100 * refresher <= REFRESHER_TARGET)}"),
+            ("driver process with the bars", f"{100 * with_widgets:.2f}", ""),
+            ("driver process, no widget (baseline)", f"{100 * baseline:.2f}", ""),
+            ("driver process: with bars - baseline", f"{100 * (with_widgets - baseline):.2f}", ""),
+        ],
+    )
+    expected = IDLE_WIDGETS / interval
+    print(f"  polls served during the window: {polls / window:.1f}/s (expected {expected:g}/s: "
+          f"{IDLE_WIDGETS} bars / {interval:g} s); bars still live: {live} of {IDLE_WIDGETS}")
+
+    started = time.perf_counter()
+    REFRESHER.stop_all("benchmark over")
+    stop_seconds = time.perf_counter() - started
+    stopped = sum(view.status == "failed: benchmark over" and view.bar.bar_style == "danger" for view in views)
+    print(f"  REFRESHER.stop_all took {1000 * stop_seconds:.1f} ms; bars stopped with the reason: "
+          f"{stopped} of {IDLE_WIDGETS}; refresher thread still alive: {thread.is_alive()}")
+    for handle in handles:
+        ray.kill(handle)
+
+
+# Set-up and tear-down --------------------------------------------------------------------------
+
+
+def stop_ray(shell):
+    """`%ray_shutdown`, then: how many of the Ray processes it started are left (killed if any)."""
+    driver = psutil.Process()
+    ray_processes = driver.children(recursive=True)
+    quietly(lambda: shell.run_line_magic("ray_shutdown", ""))
+    _, alive = psutil.wait_procs(ray_processes, timeout=EXIT_TIMEOUT)
+    left = []
+    for process in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if process.status() != psutil.STATUS_ZOMBIE:
+                left.append(process)
+                process.kill()
+    return len(ray_processes), len(left)
+
+
+def main():
+    start = time.perf_counter()
+    print(f"Load average before the run: {load_average()}\n")
+    shell = new_shell()
+    with contextlib.redirect_stdout(io.StringIO()) as setup:
+        shell.run_line_magic("load_ext", "ray_magics")
+        shell.run_line_magic("ray_init", "")
+    print(textwrap.indent(setup.getvalue().strip(), "  | "), end="\n\n")
+    try:
+        benchmark_progress_bar(shell)
+        benchmark_refresher(shell)
+    finally:
+        started, left = stop_ray(shell)
+    print(f"  %ray_shutdown: {started} Ray processes had been started, {left} left running; "
+          f"refresher thread running: {refresher_thread() is not None}")
+    print("\n3. The render time of %actors (1,000 rows, and a real cluster's actors): "
+          "see benchmarks/actors_render.py (not re-measured here)")
+    print(f"\nTotal time {time.perf_counter() - start:.0f} s; load average after the run: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
