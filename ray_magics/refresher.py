@@ -142,9 +142,7 @@ class Refresher:
         views = {ref: view for view, ref in in_flight.items()}
         refs = list(views)
         slice_ = WAIT_SLICE if timeout is None else min(timeout, WAIT_SLICE)
-        ready, _ = ray.wait(refs, num_returns=1, timeout=slice_)
-        if ready:
-            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=slice_)  # a batch per wait
         for ref in ready:
             self._deliver(ray, views[ref], ref)
 
