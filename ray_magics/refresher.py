@@ -16,6 +16,7 @@ from .ray_session import import_ray, one_line
 RAY_GONE = "Ray shut down"
 WAIT_SLICE = 0.05  # longest single `ray.wait`, so new views and `stop_all` are served at once
 JOIN_TIMEOUT = 2.0
+DUE_WINDOW = 0.05  # polls due this soon go with those due now: views fall into step, one batch a turn
 DEATH_CAUSE = "The actor is dead because"
 
 
@@ -114,7 +115,10 @@ class Refresher:
     def _submit_due(self, ray) -> None:
         now = time.monotonic()
         with self._lock:
-            due = [view for view, when in self._due.items() if when <= now and view not in self._in_flight]
+            due = [
+                view for view, when in self._due.items()
+                if when <= now + DUE_WINDOW and view not in self._in_flight
+            ]
         for view in due:
             try:
                 polled = view.request()
