@@ -1,0 +1,481 @@
+#!/usr/bin/env python3
+# ruff: noqa: S603, S607, S108 - a root-only check script: fixed commands, a private /dev/shm
+"""Check the Binder set-up in binder/ without Binder.
+
+    .venv/bin/python binder/check_binder.py [--reuse-env] [--no-cgroup]
+
+1. repo2docker: `repo2docker --no-build --debug .` must accept the repository and render a
+   Dockerfile (no Docker daemon needed) that installs binder/requirements.txt from the
+   repository root after the whole repository is copied in, with runtime.txt's Python.
+   repo2docker is taken from PATH or installed into a throwaway virtualenv under /tmp.
+2. A fresh virtualenv built from binder/ only (`python3 -m venv`, then
+   `pip install -r binder/requirements.txt` from the repository root) runs every notebook in
+   notebooks/ (and notebooks/zh/) with nbclient, as on mybinder.org: in a private mount
+   namespace with a 64 MiB /dev/shm, pinned to 1 CPU, and (as root, with a writable cgroup v1
+   memory hierarchy) inside a 2 GiB memory cgroup bind-mounted where ray_magics and Ray look
+   for the limit, so the embedded Ray sizes its object store as it would on Binder.
+   A probe notebook also checks that `%ray_init` put the object store in /tmp, and no cell
+   output may contain a warning or stderr text.
+3. The summed RSS of the kernel and every Ray process (every process in the namespace but the
+   notebook runner) is sampled every 0.2 s; its peak must stay under 2000 MiB.
+
+Prints a summary table; exits non-zero if a check fails. Linux, as root.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BINDER = ROOT / "binder"
+WORK = Path(tempfile.gettempdir()) / "ray_magics-binder-check"
+SHM_SIZE = "64m"
+CGROUP_LIMIT = 2 * 2**30
+PEAK_LIMIT_MIB = 2000
+SAMPLE_SECONDS = 0.2
+CELL_TIMEOUT = 600
+WARNING = re.compile(r"warn(ing)?\b|deprecat", re.IGNORECASE)
+
+PROBE_CELLS = [
+    "%load_ext ray_magics",
+    "%ray_init",
+    """\
+import json, os, shutil, ray, ray_magics.ray_session as session
+ref = ray.put(bytes(4 * 2**20))  # large enough to live in the object store
+assert len(ray.get(ref)) == 4 * 2**20
+node = ray._private.worker._global_node
+maps, own = set(), os.readlink("/proc/self/ns/mnt")
+for pid in os.listdir("/proc"):
+    try:
+        if not pid.isdigit() or os.readlink(f"/proc/{pid}/ns/mnt") != own:
+            continue  # another mount namespace: not this sandbox's Ray
+        with open(f"/proc/{pid}/maps") as f:
+            maps.update(line.split(None, 5)[-1].strip() for line in f if "plasma" in line)
+    except OSError:
+        pass
+print("PROBE " + json.dumps({
+    "memory_limit": session.memory_limit(),
+    "object_store_bytes": int(ray.cluster_resources().get("object_store_memory", 0)),
+    "plasma_directory": getattr(getattr(node, "_ray_params", None), "plasma_directory", None),
+    "shm_bytes": shutil.disk_usage("/dev/shm").total,
+    "plasma_mappings": sorted(maps),
+}))""",
+    "%ray_shutdown",
+]
+
+
+# --------------------------------------------------------------------------- runner side
+# Runs inside the namespace with the fresh environment's Python: stdlib + nbclient only.
+
+
+def run_notebooks(report_path: str, notebooks: list[str]) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    probe = nbformat.v4.new_notebook()
+    probe.cells = [nbformat.v4.new_code_cell(source) for source in PROBE_CELLS]
+    probe.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    jobs = [("(probe: %ray_init defaults)", probe, str(ROOT))]
+    jobs += [(name, nbformat.read(name, as_version=4), str(Path(name).parent)) for name in notebooks]
+    results = []
+    for name, notebook, cwd in jobs:
+        started = time.monotonic()
+        result = {"name": name, "error": None, "warnings": [], "probe": None}
+        try:
+            NotebookClient(
+                notebook, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": cwd}}
+            ).execute()
+        except Exception as error:  # noqa: BLE001 - any failure is reported, then the next notebook runs
+            result["error"] = f"{type(error).__name__}: {str(error).strip()[-1500:]}"
+        for index, cell in enumerate(notebook.cells):
+            for output in cell.get("outputs", []):
+                for text in output_texts(output):
+                    if text.startswith("PROBE "):
+                        result["probe"] = json.loads(text[len("PROBE ") :])
+                        continue
+                    stderr = output.get("output_type") == "stream" and output.get("name") == "stderr"
+                    if stderr or WARNING.search(text):
+                        result["warnings"].append(f"cell {index}: {text.strip()[:300]}")
+        result["seconds"] = round(time.monotonic() - started, 1)
+        results.append(result)
+        Path(report_path).write_text(json.dumps(results))
+        print(f"  ran {name} in {result['seconds']} s", flush=True)
+
+
+def output_texts(output) -> list[str]:
+    if output.get("output_type") == "stream":
+        return str(output.get("text", "")).splitlines()
+    if output.get("output_type") == "error":
+        return [f"{output.get('ename')}: {output.get('evalue')}"]
+    texts = []
+    for mime in ("text/plain", "text/html", "text/markdown"):
+        value = output.get("data", {}).get(mime)
+        if value:
+            texts.extend(("".join(value) if isinstance(value, list) else str(value)).splitlines())
+    return texts
+
+
+# --------------------------------------------------------------------------- checker side
+
+
+class Checks:
+    def __init__(self):
+        self.rows: list[tuple[str, bool | None, str]] = []
+
+    def add(self, name: str, ok: bool | None, detail: str) -> bool | None:
+        self.rows.append((name, ok, detail))
+        mark = {True: "PASS", False: "FAIL", None: "INFO"}[ok]
+        print(f"[{mark}] {name}: {detail}", flush=True)
+        return ok
+
+    def table(self) -> str:
+        width = max(len(name) for name, _, _ in self.rows)
+        lines = [f"{'check'.ljust(width)}  result  detail", f"{'-' * width}  ------  {'-' * 40}"]
+        for name, ok, detail in self.rows:
+            mark = {True: "PASS", False: "FAIL", None: "info"}[ok]
+            detail_lines = detail.splitlines() or [""]
+            lines.append(f"{name.ljust(width)}  {mark.ljust(6)}  {detail_lines[0]}")
+            lines.extend(f"{'':{width}}          {more}" for more in detail_lines[1:])
+        return "\n".join(lines)
+
+    @property
+    def failed(self) -> bool:
+        return any(ok is False for _, ok, _ in self.rows)
+
+
+def step(message: str) -> None:
+    print(f"\n== {message}", flush=True)
+
+
+def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    print("+ " + " ".join(command), flush=True)
+    return subprocess.run(command, text=True, capture_output=True, **kwargs)
+
+
+def runtime_python() -> tuple[str, str]:
+    """(runtime.txt's Python version, a local interpreter for it)."""
+    runtime = (BINDER / "runtime.txt").read_text().strip()
+    version = runtime.removeprefix("python-")
+    return version, shutil.which(f"python{version}") or shutil.which("python3") or sys.executable
+
+
+def check_repo2docker(checks: Checks) -> None:
+    step("repo2docker --no-build --debug .")
+    repo2docker = shutil.which("repo2docker")
+    if not repo2docker:
+        env = WORK / "repo2docker-venv"
+        if not (env / "bin" / "repo2docker").exists():
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(env)], check=True)
+            install = run([str(env / "bin" / "pip"), "install", "--quiet", "jupyter-repo2docker"])
+            if install.returncode:
+                checks.add("repo2docker accepts binder/", False, "pip install jupyter-repo2docker failed")
+                return
+        repo2docker = str(env / "bin" / "repo2docker")
+    version = run([repo2docker, "--version"]).stdout.strip()
+    # --no-build sets dry_run: repo2docker renders the Dockerfile and never talks to Docker.
+    rendered = run([repo2docker, "--no-build", "--debug", "--user-id", "1000", "--user-name", "jovyan", "."], cwd=ROOT)
+    text = rendered.stdout + rendered.stderr
+    (WORK / "Dockerfile.rendered.txt").write_text(text)
+    if rendered.returncode:
+        checks.add("repo2docker accepts binder/", False, f"exit {rendered.returncode}: {text.strip()[-600:]}")
+        return
+    copy_all = text.find("COPY --chown=1000:1000 src/ ${REPO_DIR}/")
+    install = text.find('pip install --no-cache-dir -r "binder/requirements.txt"')
+    workdir = text.find("WORKDIR ${REPO_DIR}")
+    python, _ = runtime_python()
+    problems = []
+    if f"python={python}" not in text:
+        problems.append(f"no python={python} from runtime.txt")
+    if install < 0:
+        problems.append("binder/requirements.txt is not installed")
+    elif not 0 <= copy_all < install or not 0 <= workdir < install:
+        problems.append("binder/requirements.txt is installed before the repository is copied in")
+    checks.add(
+        "repo2docker accepts binder/",
+        not problems,
+        "; ".join(problems)
+        or f"repo2docker {version}: Dockerfile rendered without Docker; conda python={python}; "
+        "`pip install -r binder/requirements.txt` runs in WORKDIR ${REPO_DIR} (the repo root) "
+        f"after COPY src/ (full Dockerfile: {WORK / 'Dockerfile.rendered.txt'})",
+    )
+
+
+def build_env(checks: Checks, reuse: bool) -> Path | None:
+    step("fresh virtualenv from binder/ only")
+    env = WORK / "binder-env"
+    python_version, interpreter = runtime_python()
+    started = time.monotonic()
+    if not (reuse and (env / "bin" / "jupyter-lab").exists()):
+        subprocess.run([interpreter, "-m", "venv", "--clear", str(env)], check=True)
+        run([str(env / "bin" / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+        # From the repository root, exactly as repo2docker does; pip resolves `.` against the cwd.
+        install = run(
+            [str(env / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", "binder/requirements.txt"], cwd=ROOT
+        )
+        if install.returncode:
+            checks.add("binder env builds", False, install.stderr.strip()[-800:])
+            return None
+    actual = run([str(env / "bin" / "python"), "-c", "import platform; print(platform.python_version())"]).stdout
+    probe = run(
+        [
+            str(env / "bin" / "python"),
+            "-c",
+            "import importlib.metadata as m, ray_magics, ray, jupyterlab, nbclient, ipykernel; "
+            "print(ray_magics.__file__, 'ray', ray.__version__, 'jupyterlab', jupyterlab.__version__, "
+            "'nbclient', nbclient.__version__)",
+        ],
+        cwd="/",
+    )
+    if probe.returncode:
+        checks.add("binder env builds", False, probe.stderr.strip()[-800:])
+        return None
+    where = probe.stdout.split()[0]
+    installed = str(env) in where
+    seconds = time.monotonic() - started
+    checks.add(
+        "binder env builds",
+        installed,
+        f"{'reused' if reuse and seconds < 30 else 'built'} in {seconds:.0f} s, Python {actual.strip()} "
+        f"(runtime.txt: {python_version}); {' '.join(probe.stdout.split()[1:])}; ray_magics from {where}",
+    )
+    return env if installed else None
+
+
+def notebooks() -> list[Path]:
+    found = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "zh").glob("*.ipynb"))
+    return [path for path in found if ".ipynb_checkpoints" not in path.parts]
+
+
+def make_cgroup(checks: Checks, wanted: bool) -> Path | None:
+    base = Path("/sys/fs/cgroup/memory")
+    if not wanted:
+        checks.add("2 GiB memory cgroup", None, "off (--no-cgroup)")
+        return None
+    if not (base / "memory.limit_in_bytes").exists() or not os.access(base, os.W_OK):
+        checks.add("2 GiB memory cgroup", None, "no writable cgroup v1 memory hierarchy; running without a limit")
+        return None
+    group = base / f"ray_magics_binder_check_{os.getpid()}"
+    try:
+        group.mkdir()
+        (group / "memory.limit_in_bytes").write_text(str(CGROUP_LIMIT))
+    except OSError as error:
+        checks.add("2 GiB memory cgroup", None, f"could not create one ({error}); running without a limit")
+        return None
+    return group
+
+
+def namespace_pids(mnt_ns: str) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.readlink(f"/proc/{entry}/ns/mnt") == mnt_ns:
+                    pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+def run_in_binder_box(checks: Checks, env: Path, cgroup: Path | None) -> None:
+    import psutil
+
+    paths = notebooks()
+    step(f"running {len(paths)} notebook(s) + probe under 64 MiB /dev/shm, 1 CPU")
+    report = WORK / "notebooks.json"
+    report.unlink(missing_ok=True)
+    setup = []
+    if cgroup:
+        setup += [f"echo $$ > {cgroup}/cgroup.procs", f"mount --bind {cgroup} /sys/fs/cgroup/memory"]
+    setup += [f"mount -t tmpfs -o size={SHM_SIZE} tmpfs /dev/shm"]
+    inner = [str(env / "bin" / "python"), str(Path(__file__).resolve()), "--run-notebooks", str(report)]
+    inner += [str(path) for path in paths]
+    script = " && ".join(setup) + " && exec taskset -c 0 " + " ".join(f"'{part}'" for part in inner)
+    kernel_log = WORK / "runner-stderr.log"
+    own_ns = os.readlink("/proc/self/ns/mnt")
+    started = time.monotonic()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "RAY_"))}
+    environment["PATH"] = f"{env / 'bin'}:{environment.get('PATH', '/usr/bin:/bin')}"
+    with open(kernel_log, "w") as log:
+        box = subprocess.Popen(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+            stdout=None,
+            stderr=log,
+            cwd=ROOT,
+            env=environment,
+        )
+        peak, peak_snapshot, samples, mnt_ns, cgroup_peak = 0, [], 0, None, 0
+        while box.poll() is None:
+            if mnt_ns is None:
+                with_ns = None
+                try:
+                    with_ns = os.readlink(f"/proc/{box.pid}/ns/mnt")
+                except OSError:
+                    pass
+                if with_ns and with_ns != own_ns:
+                    mnt_ns = with_ns
+            if mnt_ns:
+                snapshot = []
+                for pid in namespace_pids(mnt_ns):
+                    if pid == box.pid:
+                        continue  # the nbclient runner (on Binder: the Jupyter server's place)
+                    try:
+                        process = psutil.Process(pid)
+                        snapshot.append((process.memory_info().rss, process_label(process)))
+                    except psutil.Error:
+                        pass
+                total = sum(rss for rss, _ in snapshot)
+                samples += 1
+                if total > peak:
+                    peak, peak_snapshot = total, snapshot
+            time.sleep(SAMPLE_SECONDS)
+        leftovers = namespace_pids(mnt_ns) if mnt_ns else []
+        for pid in leftovers:  # processes this check started that outlived the runner
+            try:
+                psutil.Process(pid).kill()
+            except psutil.Error:
+                pass
+        if cgroup:
+            try:
+                cgroup_peak = int((cgroup / "memory.max_usage_in_bytes").read_text())
+                oom_kills = (cgroup / "memory.oom_control").read_text()
+            except OSError:
+                oom_kills = ""
+    elapsed = time.monotonic() - started
+    results = json.loads(report.read_text()) if report.exists() else []
+    if box.returncode or not results:
+        tail = kernel_log.read_text().strip()[-1500:]
+        checks.add("namespace runner", False, f"exit {box.returncode}: {tail}")
+        if not results:
+            return
+    checks.add(
+        "sandbox",
+        None,
+        f"unshare -m: private /dev/shm tmpfs size={SHM_SIZE}, taskset -c 0"
+        + (f", memory cgroup limit {CGROUP_LIMIT // 2**20} MiB" if cgroup else ", no memory cgroup"),
+    )
+    for result in results:
+        name = result["name"].replace(str(ROOT) + "/", "")
+        if result["error"]:
+            checks.add(f"run {name}", False, result["error"])
+        else:
+            checks.add(f"run {name}", True, f"{result['seconds']} s, every cell ran")
+        checks.add(
+            f"no warnings {name}",
+            not result["warnings"],
+            "\n".join(result["warnings"][:8]) or "no warning or stderr text in any output",
+        )
+        if result["probe"]:
+            check_probe(checks, result["probe"])
+    ran = {result["name"] for result in results}
+    missing = [str(path) for path in paths if str(path) not in ran]
+    if missing:
+        checks.add("every notebook ran", False, "not run: " + ", ".join(missing))
+    log_warnings = [line for line in kernel_log.read_text().splitlines() if WARNING.search(line)]
+    checks.add(
+        "kernel stderr (not cell output)",
+        None,
+        "\n".join(line[:200] for line in log_warnings[:5]) or "no warnings",
+    )
+    top = sorted(peak_snapshot, reverse=True)
+    breakdown = ", ".join(f"{label} {rss / 2**20:.0f}" for rss, label in top[:6])
+    checks.add(
+        "peak RSS kernel + Ray",
+        peak > 0 and peak / 2**20 < PEAK_LIMIT_MIB,
+        f"{peak / 2**20:.0f} MiB (limit {PEAK_LIMIT_MIB} MiB; {samples} samples every {SAMPLE_SECONDS} s; "
+        f"{len(peak_snapshot)} processes at peak)\nat peak, MiB: {breakdown}",
+    )
+    if cgroup:
+        killed = re.search(r"oom_kill (\d+)", oom_kills)
+        checks.add(
+            "cgroup peak (incl. runner, page cache)",
+            None if not killed or killed.group(1) == "0" else False,
+            f"{cgroup_peak / 2**20:.0f} MiB of {CGROUP_LIMIT // 2**20} MiB; OOM kills: "
+            f"{killed.group(1) if killed else '?'}",
+        )
+    checks.add(
+        "processes left after the runner",
+        None if not leftovers else False,
+        f"{len(leftovers)} (killed)" if leftovers else "none",
+    )
+    checks.add("notebook phase wall time", None, f"{elapsed:.0f} s")
+
+
+def process_label(process) -> str:
+    try:
+        cmdline = process.cmdline()
+    except Exception:  # noqa: BLE001
+        cmdline = []
+    text = " ".join(cmdline)
+    if "ipykernel" in text:
+        return "kernel"
+    name = process.name()
+    if name.startswith("ray::"):
+        return name
+    for word in ("raylet", "gcs_server", "default_worker"):
+        if word in text:
+            return word
+    scripts = [Path(part) for part in cmdline[1:3] if part.endswith(".py")]
+    return f"{scripts[0].parent.name}/{scripts[0].name}" if scripts else name
+
+
+def check_probe(checks: Checks, probe: dict) -> None:
+    directory = probe.get("plasma_directory")
+    mappings = probe.get("plasma_mappings", [])
+    in_tmp = (
+        bool(directory)
+        and not directory.startswith("/dev/shm")
+        and all(not mapping.startswith("/dev/shm") for mapping in mappings)
+    )
+    checks.add(
+        "object store falls back to /tmp",
+        in_tmp,
+        f"/dev/shm {probe['shm_bytes'] / 2**20:.0f} MiB; memory limit seen {probe['memory_limit'] / 2**20:.0f} MiB; "
+        f"object store {probe['object_store_bytes'] / 2**20:.0f} MiB in {directory}; "
+        f"mapped: {', '.join(mappings) or 'none'}",
+    )
+
+
+def main() -> int:
+    if len(sys.argv) > 2 and sys.argv[1] == "--run-notebooks":
+        run_notebooks(sys.argv[2], sys.argv[3:])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reuse-env", action="store_true", help="reuse the env from a previous run")
+    parser.add_argument("--no-cgroup", action="store_true", help="do not run inside a 2 GiB memory cgroup")
+    parser.add_argument("--skip-repo2docker", action="store_true")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("run as root: the check mounts a private 64 MiB /dev/shm (unshare -m)")
+    started = time.monotonic()
+    WORK.mkdir(parents=True, exist_ok=True)
+    checks = Checks()
+    if not args.skip_repo2docker:
+        check_repo2docker(checks)
+    env = build_env(checks, args.reuse_env)
+    if env:
+        cgroup = make_cgroup(checks, not args.no_cgroup)
+        try:
+            run_in_binder_box(checks, env, cgroup)
+        finally:
+            if cgroup:
+                for _ in range(50):
+                    try:
+                        cgroup.rmdir()
+                        break
+                    except OSError:
+                        time.sleep(0.2)
+    checks.add("total wall time", None, f"{time.monotonic() - started:.0f} s")
+    print("\n" + checks.table())
+    print("\nRESULT:", "FAIL" if checks.failed else "PASS")
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
