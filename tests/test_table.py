@@ -212,7 +212,7 @@ def test_a_killed_actor_turns_the_table_red_with_the_reason_and_stops(actor_clas
     handle = actor_classes[1].remote()
     ray.get(handle.set.remote(["RUNNING"]))
     view = ray_magics.table(handle.get, interval=FAST)
-    wait_for(lambda: view.polls == 1)
+    wait_for(lambda: view.polls >= 1)
     ray.kill(handle)
     assert view.wait(2)
     assert repr(view) == "Scripted.get: 1 row, failed: The actor is dead because it was killed by `ray.kill`."
