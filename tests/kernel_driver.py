@@ -1,0 +1,89 @@
+"""A real ipykernel in a subprocess, driven cell by cell through jupyter_client.
+
+For tests that need what only a separate kernel gives: its own Ray connection (a cluster
+of the test's own), a real interrupt (SIGINT to the kernel), a kernel that must survive
+Ray failing underneath it.
+"""
+
+import os
+import queue
+import time
+from dataclasses import dataclass, field
+
+from jupyter_client.manager import start_new_kernel
+
+KERNEL_START_SECONDS = 60
+
+
+@dataclass
+class CellResult:
+    """What one cell sent back: its streams, its displays, its error, how long it took."""
+
+    stdout: str = ""
+    stderr: str = ""
+    displays: list[str] = field(default_factory=list)  # text/plain of each display and result
+    error: tuple[str, str] | None = None  # (ename, evalue)
+    seconds: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """Everything the cell showed as text, in order of kind: stdout, displays, stderr."""
+        return "\n".join(filter(None, (self.stdout, *self.displays, self.stderr)))
+
+
+class Kernel:
+    """A python3 ipykernel started with `env` added to this process's environment."""
+
+    def __init__(self, env: dict | None = None, cwd: str | None = None):
+        self.manager, self.client = start_new_kernel(
+            startup_timeout=KERNEL_START_SECONDS, kernel_name="python3",
+            env={**os.environ, **(env or {})}, cwd=cwd,
+        )
+
+    def submit(self, code: str) -> str:
+        """Start running `code`; returns the request's id for `collect`."""
+        return self.client.execute(code, allow_stdin=False)
+
+    def collect(self, msg_id: str, timeout: float = 120) -> CellResult:
+        """Wait for the cell `msg_id` to finish and gather what it sent."""
+        started = time.monotonic()
+        result = CellResult()
+        while True:
+            remaining = timeout - (time.monotonic() - started)
+            if remaining <= 0:
+                raise TimeoutError(f"the cell did not finish within {timeout} s")
+            try:
+                message = self.client.get_iopub_msg(timeout=remaining)
+            except queue.Empty:
+                continue
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = message["msg_type"], message["content"]
+            if kind == "stream":
+                name = "stdout" if content["name"] == "stdout" else "stderr"
+                setattr(result, name, getattr(result, name) + content["text"])
+            elif kind in ("display_data", "execute_result"):
+                result.displays.append(content["data"].get("text/plain", ""))
+            elif kind == "error":
+                result.error = (content["ename"], content["evalue"])
+            elif kind == "status" and content["execution_state"] == "idle":
+                result.seconds = time.monotonic() - started
+                return result
+
+    def run(self, code: str, timeout: float = 120) -> CellResult:
+        """Run one cell and return what it sent."""
+        return self.collect(self.submit(code), timeout)
+
+    def check(self, code: str, timeout: float = 120) -> CellResult:
+        """Run one cell that must not raise."""
+        result = self.run(code, timeout)
+        assert result.error is None, f"{code!r} raised {result.error}: {result.stderr}"
+        return result
+
+    def interrupt(self) -> None:
+        """Ctrl-C: SIGINT to the kernel process."""
+        self.manager.interrupt_kernel()
+
+    def close(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=False)
