@@ -32,6 +32,7 @@ import time
 import timeit
 
 import psutil
+from reporting import new_shell, print_table
 
 # Ray, IPython and ray_magics are imported inside functions only: this file also runs as
 # the fresh processes that time `%load_ext`, which must find none of them imported.
@@ -79,28 +80,9 @@ VARIANTS = (
 )
 
 
-def new_shell():
-    """The IPython shell a notebook kernel would run cells in."""
-    from IPython.core.interactiveshell import InteractiveShell
-
-    return InteractiveShell.instance()
-
-
 def mb(count_bytes: int) -> float:
     """Bytes in MiB."""
     return count_bytes / 2**20
-
-
-def print_table(headers, rows, indent="  "):
-    """Print rows under headers: the first column left-aligned, the others right-aligned."""
-    table = [headers, *rows]
-    widths = [max(len(str(row[i])) for row in table) for i in range(len(headers))]
-    for row in table:
-        cells = [
-            f"{cell!s:<{width}}" if i == 0 else f"{cell!s:>{width}}"
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        print(indent + "  ".join(cells).rstrip())
 
 
 # 1. Throughput ------------------------------------------------------------------------
