@@ -1,47 +1,42 @@
 """Call counts of the tracked actors the GCS lists, fetched in parallel without blocking.
 
 Ray offers no handle by actor id, so each actor is reached through the handle it would
-receive if one were passed to it: built from the actor's GCS record and registered as a
-weak handle, which never keeps the actor alive. A count request that has not answered yet
-is kept and collected by a later read, so a busy actor never gets a pile of requests.
+receive if one were passed to it (`ActorFacts.handle_spec`), registered as a weak handle,
+which never keeps the actor alive. A count request that has not answered yet is kept and
+collected by a later read, so a busy actor never gets a pile of requests.
+
+Through Ray Client this process has no core worker to register handles with: each read
+then runs in a task on the cluster with a reader of its own (`on_cluster`), and sends the
+counts back as plain data.
 """
 
 from .call_tracking import COUNTS_METHOD, CallCounts
+from .on_cluster import on_cluster, through_client
 from .ray_session import import_ray
 
 ALIVE = "ALIVE"
-PYTHON_CLASS = "python_function_descriptor"
 
 
-def weak_handle(record):
-    """A weak handle to the Python actor of a GCS `ActorTableData` record."""
+def weak_handle(spec: bytes):
+    """A weak handle from a serialized Python actor handle."""
     ray = import_ray()
-    from ray.core.generated import common_pb2, core_worker_pb2
-
-    spec = core_worker_pb2.ActorHandle(
-        actor_id=record.actor_id,
-        owner_id=record.owner_address.worker_id,
-        owner_address=record.owner_address,
-        creation_job_id=record.job_id,
-        actor_language=common_pb2.PYTHON,
-        actor_creation_task_function_descriptor=record.function_descriptor,
-        name=record.name,
-        ray_namespace=record.ray_namespace,
-        is_detached=record.is_detached,
-        max_pending_calls=-1,
-    )
     core_worker = ray._private.worker.global_worker.core_worker
-    return core_worker.deserialize_and_register_actor_handle(spec.SerializeToString(), None, True)
+    return core_worker.deserialize_and_register_actor_handle(spec, None, True)
 
 
-def counts_method(record):
+def counts_method(spec: bytes):
     """The tracked actor's counting method, or None for an untracked or non-Python actor."""
-    if record.function_descriptor.WhichOneof("function_descriptor") != PYTHON_CLASS:
+    if not spec:
         return None
     try:
-        return getattr(weak_handle(record), COUNTS_METHOD, None)
+        return getattr(weak_handle(spec), COUNTS_METHOD, None)
     except Exception:  # noqa: BLE001 - an actor we cannot reach simply shows no counts
         return None
+
+
+def read_counts(actors, timeout: float) -> dict:
+    """`CallCountReader().read` where Ray's core worker is: what a task on the cluster runs."""
+    return CallCountReader().read(actors, timeout)
 
 
 class CallCountReader:
@@ -53,9 +48,11 @@ class CallCountReader:
 
     def read(self, actors, timeout: float) -> dict:
         """Actor id -> `CallCounts` of each alive tracked actor; None for those still busy after `timeout`."""
+        alive = [facts for facts in actors if facts.state == ALIVE and facts.handle_spec]
+        if through_client():
+            return on_cluster(read_counts, alive, timeout)
         ray = import_ray()
-        alive = {facts.actor_id: facts for facts in actors if facts.state == ALIVE}
-        self._methods = {actor_id: self._method(facts) for actor_id, facts in alive.items()}
+        self._methods = {facts.actor_id: self._method(facts) for facts in alive}
         self._pending = {
             actor_id: self._pending.get(actor_id) or method.remote()
             for actor_id, method in self._methods.items()
@@ -78,4 +75,4 @@ class CallCountReader:
     def _method(self, facts):
         if facts.actor_id in self._methods:
             return self._methods[facts.actor_id]
-        return counts_method(facts.record)
+        return counts_method(facts.handle_spec)

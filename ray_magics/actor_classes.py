@@ -7,6 +7,7 @@ the plain class for local unit tests; `calls` reads a tracked actor's counts.
 import functools
 
 from .call_tracking import COUNTS_METHOD, CallCounts, is_tracked, tracked_class
+from .handles import is_actor_handle
 from .ray_session import import_ray
 
 ORIGINAL_CLASS = "__ray_magics_original__"
@@ -51,7 +52,7 @@ def is_tracked_actor_class(actor_class) -> bool:
 def calls(handle, timeout=None) -> CallCounts:
     """Calls per public method served so far by a tracked actor (`.failures` per method)."""
     ray = import_ray()
-    if not isinstance(handle, ray.actor.ActorHandle):
+    if not is_actor_handle(handle):
         raise TypeError(f"calls() takes an actor handle, not {type(handle).__name__}")
     try:
         method = getattr(handle, COUNTS_METHOD)

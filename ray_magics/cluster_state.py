@@ -1,10 +1,17 @@
-"""Facts about the connected Ray cluster, read from Ray's GCS (no dashboard needed)."""
+"""Facts about the connected Ray cluster, read from Ray's GCS (no dashboard needed).
+
+The facts are plain data: through Ray Client they are read by a task on the cluster and
+sent back (`on_cluster`).
+"""
 
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .on_cluster import on_cluster
+
 SHORT_ID = 8
 NIL_ID = "ff"  # an all-ff id (such as the node of an actor not placed yet) means none
+PYTHON_CLASS = "python_function_descriptor"
 
 
 @dataclass
@@ -34,7 +41,7 @@ class ActorFacts:
     start_ms: int
     end_ms: int
     death_cause: str
-    record: object = field(default=None, repr=False, compare=False)  # the GCS record, to reach the actor
+    handle_spec: bytes = field(default=b"", repr=False, compare=False)  # a serialized handle; b"" if not Python
 
     @property
     def short_id(self) -> str:
@@ -74,9 +81,15 @@ class ClusterFacts:
         )
 
 
-def read_cluster(ray, with_actors: bool = True) -> ClusterFacts:
+def read_cluster(with_actors: bool = True) -> ClusterFacts:
     """One consistent look at the cluster this process is connected to."""
-    from ray._private import state, worker
+    return on_cluster(cluster_facts, with_actors)
+
+
+def cluster_facts(with_actors: bool) -> ClusterFacts:
+    """`read_cluster` where Ray's core worker is."""
+    import ray
+    from ray._private import services, state
 
     available = state.available_resources_per_node()
     nodes = [
@@ -95,7 +108,7 @@ def read_cluster(ray, with_actors: bool = True) -> ClusterFacts:
     return ClusterFacts(
         ray_version=ray.__version__,
         gcs_address=ray.get_runtime_context().gcs_address,
-        dashboard_url=worker.get_dashboard_url() or "",
+        dashboard_url=services.get_webui_url_from_internal_kv() or "",  # the cluster's, also from a task
         nodes=nodes,
         actor_states=actor_states,
     )
@@ -119,8 +132,37 @@ def _hex_id(raw: bytes) -> str:
     return "" if not text or set(text) <= set(NIL_ID) else text
 
 
+def handle_spec(record) -> bytes:
+    """The serialized handle of the Python actor of a GCS `ActorTableData` record (b"" for others).
+
+    It is the handle the actor would receive if one were passed to it; `actor_calls` turns
+    it back into a weak handle.
+    """
+    if record.function_descriptor.WhichOneof("function_descriptor") != PYTHON_CLASS:
+        return b""
+    from ray.core.generated import common_pb2, core_worker_pb2
+
+    return core_worker_pb2.ActorHandle(
+        actor_id=record.actor_id,
+        owner_id=record.owner_address.worker_id,
+        owner_address=record.owner_address,
+        creation_job_id=record.job_id,
+        actor_language=common_pb2.PYTHON,
+        actor_creation_task_function_descriptor=record.function_descriptor,
+        name=record.name,
+        ray_namespace=record.ray_namespace,
+        is_detached=record.is_detached,
+        max_pending_calls=-1,
+    ).SerializeToString()
+
+
 def read_actors() -> list[ActorFacts]:
     """Every actor of every job the GCS knows, dead ones included (no dashboard needed)."""
+    return on_cluster(actor_facts)
+
+
+def actor_facts() -> list[ActorFacts]:
+    """`read_actors` where Ray's core worker is."""
     from ray._private import state
     from ray.core.generated import gcs_pb2
 
@@ -140,7 +182,7 @@ def read_actors() -> list[ActorFacts]:
             start_ms=record.start_time,
             end_ms=record.end_time,
             death_cause=death_reason(record.death_cause) if record.HasField("death_cause") else "",
-            record=record,
+            handle_spec=handle_spec(record),
         )
         for record in records
     ]

@@ -21,6 +21,11 @@ def _amount(value: float) -> str:
     return f"{value:g}"
 
 
+def _node_usage(node, resource: str) -> str:
+    total = node.total.get(resource, 0)
+    return f"{_amount(total - node.available.get(resource, 0))}/{_amount(total)}"
+
+
 class ClusterSummary:
     """A cluster at a glance; `detailed` adds per-node rows and actors by state."""
 
@@ -58,18 +63,16 @@ class ClusterSummary:
         return ", ".join(f"{states[s]} {s}" for s in known) or "none"
 
     def _node_line(self, node) -> str:
+        """`ADDRESS ALIVE, CPU used/total`, then GPUs and custom resources (such as `accel 1/1`) if any."""
         if not node.alive:
             return f"{node.address} DEAD"
-        cpus = node.total.get("CPU", 0)
-        used = cpus - node.available.get("CPU", 0)
         custom = sorted(
             name for name in node.total
             if name not in ("CPU", "GPU", "memory", "object_store_memory") and not name.startswith("node:")
         )
-        extra = "".join(f", {name} {_amount(node.total[name])}" for name in custom)
-        gpus = node.total.get("GPU", 0)
-        gpu_text = f", GPU {_amount(gpus - node.available.get('GPU', 0))}/{_amount(gpus)}" if gpus else ""
-        return f"{node.address} ALIVE, CPU {_amount(used)}/{_amount(cpus)}{gpu_text}{extra}"
+        shown = ["CPU"] + (["GPU"] if node.total.get("GPU") else []) + custom
+        usage = ", ".join(f"{name} {_node_usage(node, name)}" for name in shown)
+        return f"{node.address} ALIVE, {usage}"
 
     def __repr__(self) -> str:
         width = max(len(label) for label, _ in self.rows())

@@ -45,7 +45,7 @@ def show_live(view, args) -> None:
 
 
 def cluster_summary(detailed: bool) -> ClusterSummary:
-    return ClusterSummary(read_cluster(ray_session.import_ray(), with_actors=detailed), detailed)
+    return ClusterSummary(read_cluster(with_actors=detailed), detailed)
 
 
 @magics_class

@@ -102,7 +102,7 @@ def test_ray_status_shows_nodes_resources_and_actors(ip):
 
 
 def test_summary_html_is_escaped_and_links_the_dashboard(ip):
-    facts = read_cluster(ray)
+    facts = read_cluster()
     facts.ray_version = "<script>alert(1)</script>"
     facts.dashboard_url = "127.0.0.1:8265"
     html = ClusterSummary(facts, detailed=True)._repr_html_()

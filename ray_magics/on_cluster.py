@@ -1,0 +1,26 @@
+"""Run a read that needs Ray's core worker where one exists.
+
+A driver connected to the cluster (`auto`, `HOST:PORT`, the embedded Ray) has a core worker
+and reads the GCS itself. Through Ray Client (`ray://HOST:PORT`) this process has none, so
+the same read runs as a small task on the cluster (no CPU asked, so it runs even when every
+CPU is taken) and sends back plain data.
+"""
+
+from .ray_session import import_ray
+
+READ_TIMEOUT = 60.0  # seconds a read on the cluster may take before it counts as failed
+
+
+def through_client() -> bool:
+    """Whether this process reaches Ray through Ray Client (`ray://`)."""
+    ray = import_ray()
+    return ray.util.client.ray.is_connected()
+
+
+def on_cluster(read, *args):
+    """`read(*args)`: here, or through Ray Client in a task on the cluster."""
+    if not through_client():
+        return read(*args)
+    ray = import_ray()
+    task = ray.remote(num_cpus=0)(read)
+    return ray.get(task.remote(*args), timeout=READ_TIMEOUT)
