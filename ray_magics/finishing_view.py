@@ -1,7 +1,8 @@
-"""What every live widget that ends (done or failed) has in common.
+"""What every live widget of an actor method that ends (done or failed) has in common.
 
-It finishes once, can be waited for (Ctrl-C ends the wait), and outside a widget front end
-(terminal IPython, a script) prints its one-line `repr` when it finishes, instead of a widget.
+It polls one actor method, pauses while the actor restarts, finishes once, can be waited
+for (Ctrl-C ends the wait), and outside a widget front end (terminal IPython, a script)
+prints its one-line `repr` when it finishes, instead of a widget.
 """
 
 import sys
@@ -9,21 +10,31 @@ import threading
 
 from IPython.display import display
 
+from .background_ray import submit
 from .frontend import widget_frontend
 from .refresher import LiveView
 
 
 class FinishingView(LiveView):
-    """A live view drawn in `self.widget` that finishes once.
+    """A live view of `method` (a bound actor method) drawn in `self.widget`, that finishes once.
 
     Subclasses draw while holding `_lock` and call `_finish()`, still holding it, to end;
-    `_stop(reason)` shows a failure for good, and ends.
+    `_stop(reason)` shows a failure for good, and ends; `_pause(notice)` shows why polling
+    waits, until the next value is drawn.
     """
 
-    def __init__(self):
+    def __init__(self, method):
         self.finished = threading.Event()
+        self._method = method
         self._lock = threading.Lock()
         self._print_when_finished = None if widget_frontend() else sys.stdout
+
+    @property
+    def actor_id(self) -> str | None:
+        return None if self._method is None else self._method._actor._actor_id.hex()
+
+    def request(self):
+        return submit(self._method)
 
     def display_text(self) -> str:
         """The text/plain shown beside the widget (for static exports and nbval)."""
@@ -34,7 +45,15 @@ class FinishingView(LiveView):
             if not self.finished.is_set():
                 self._stop(reason)
 
+    def pause(self, notice: str) -> None:
+        with self._lock:
+            if not self.finished.is_set():
+                self._pause(notice)
+
     def _stop(self, reason: str) -> None:
+        raise NotImplementedError
+
+    def _pause(self, notice: str) -> None:
         raise NotImplementedError
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -13,7 +13,7 @@ from .drawing import format_interval, set_traits
 from .finishing_view import FinishingView
 from .progress_protocol import Reading, read_progress
 
-RUNNING, SUCCESS, DANGER = "info", "success", "danger"
+RUNNING, SUCCESS, WARNING, DANGER = "info", "success", "warning", "danger"
 PART_BAR_HEIGHT = "10px"
 
 
@@ -56,21 +56,22 @@ class PartBar:
 class ProgressView(FinishingView):
     """A progress bar polling `method` (a bound actor method) every `interval` seconds.
 
-    `clock` is injectable so that tests can check rate, elapsed and ETA exactly.
+    While the actor restarts the bar turns to warning with the notice, and back once the
+    actor answers. `clock` is injectable so that tests can check rate, elapsed and ETA exactly.
     """
 
     def __init__(self, method, interval: float, description: str | None = None, unit: str | None = None,
                  clock=time.monotonic):
-        super().__init__()
+        super().__init__(method)
         self.interval = interval
         self.description = description or "Progress"
         self.unit = unit or ""
-        self._method = method
         self._clock = clock
         self._started = clock()
         self._first = None  # (time, fraction, done) of the first reading, for rate and ETA
         self._reading = Reading(0.0)
         self._reason = None
+        self._notice = None  # why polling waits (the actor restarts), until the next reading
         self.label = widgets.HTML(escape(self.description))
         self.bar = widgets.FloatProgress(min=0, max=1, value=0, bar_style=RUNNING, layout=widgets.Layout(flex="2"))
         self.info = widgets.HTML()
@@ -82,6 +83,8 @@ class ProgressView(FinishingView):
     def status(self) -> str:
         if self._reason is not None:
             return f"failed: {self._reason}"
+        if self._notice is not None:
+            return self._notice
         return "done" if self._reading.complete else "running"
 
     def __repr__(self) -> str:
@@ -91,9 +94,6 @@ class ProgressView(FinishingView):
     def display_text(self) -> str:
         """What the view is, not what it shows: the reading races with the refresher."""
         return f"{self.description}: live progress bar"
-
-    def request(self):
-        return self._method.remote()
 
     def show(self, value) -> bool:
         with self._lock:
@@ -105,6 +105,7 @@ class ProgressView(FinishingView):
                 self._stop(str(error))
                 return True
             self._reading = reading
+            self._notice = None
             now = self._clock()
             if self._first is None:
                 self._first = (now, reading.fraction, reading.done)
@@ -120,6 +121,11 @@ class ProgressView(FinishingView):
         set_traits(self.bar, bar_style=DANGER)
         set_traits(self.info, value=escape(f"{percent(self._reading)} {reason}"))
         self._finish()
+
+    def _pause(self, notice: str) -> None:
+        self._notice = notice
+        set_traits(self.bar, bar_style=WARNING)
+        set_traits(self.info, value=escape(f"{percent(self._reading)} {notice}"))
 
     def _draw_parts(self, reading: Reading) -> None:
         if reading.parts.keys() != self._part_bars.keys():

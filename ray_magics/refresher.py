@@ -6,24 +6,32 @@ dead actor never holds up the others or the kernel; a view whose poll is a quick
 (such as the GCS's actor table) may poll in the thread itself. The thread only hands
 results to the views and never prints in a widget front end (outside one, a view prints
 its one final line when it finishes: the text fallback).
+
+Its Ray calls go through `background_ray`: they never start Ray, and a `ray.shutdown()`
+in the user's code waits for them, then stops every view with "Ray shut down". A poll of
+an actor that fails or hangs is judged by `actor_health`: an actor restarting pauses its
+view (polling goes on), an actor dead for good ends it.
 """
 
 import threading
 import time
 
-from .ray_session import import_ray, one_line
+from .actor_health import failed_poll, stalled_poll
+from .background_ray import connected_ray, get_ready, wait
+from .ray_session import one_line
 
 RAY_GONE = "Ray shut down"
 WAIT_SLICE = 0.05  # longest single `ray.wait`, so new views and `stop_all` are served at once
 JOIN_TIMEOUT = 2.0
 DUE_WINDOW = 0.05  # polls due this soon go with those due now: views fall into step, one batch a turn
-DEATH_CAUSE = "The actor is dead because"
+STALL_CHECK_INTERVAL = 0.25  # least time between two looks at the actor of a poll still unanswered
 
 
 class LiveView:
     """What the refresher polls. Subclasses draw; the refresher calls these from its thread."""
 
     interval: float
+    actor_id: str | None = None  # the actor polled, if one: its restarts are told from its death
 
     def request(self):
         """Submit one poll and return its Ray ObjectRef, or poll here and return the value.
@@ -36,20 +44,13 @@ class LiveView:
         """Draw a polled value; True once there is nothing more to poll."""
         raise NotImplementedError
 
+    def pause(self, notice: str) -> None:
+        """Show that polling waits for the actor (it restarts); the next value drawn clears it."""
+        raise NotImplementedError
+
     def fail(self, reason: str) -> None:
         """Show, for good, the one-line reason polling ended early."""
         raise NotImplementedError
-
-
-def ray_error_reason(error: BaseException) -> str:
-    """One line for a failed poll: the actor's death cause, or the method's exception."""
-    ray = import_ray()
-    if isinstance(error, ray.exceptions.RayTaskError) and error.cause is not None:
-        return f"{type(error.cause).__name__}: {one_line(error.cause)}"
-    if isinstance(error, ray.exceptions.RayActorError):
-        lines = str(error).strip().splitlines()
-        return next((line for line in lines if line.startswith(DEATH_CAUSE)), one_line(error))
-    return one_line(error)
 
 
 class Refresher:
@@ -58,7 +59,7 @@ class Refresher:
     def __init__(self):
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._due = {}  # view -> when its next poll is due
+        self._due = {}  # view -> when its next poll (or look at its stalled poll) is due
         self._in_flight = {}  # view -> ObjectRef of its poll
         self._thread = None
 
@@ -94,17 +95,20 @@ class Refresher:
             thread.join(JOIN_TIMEOUT)
 
     def _run(self) -> None:
-        ray = import_ray()
         while self._keep_running():
             self._wake.clear()
-            if not ray.is_initialized():
-                self.stop_all(RAY_GONE)
-                continue
-            try:
-                self._submit_due(ray)
-                self._collect(ray)
-            except Exception as error:  # noqa: BLE001 - the thread must outlive any failure
-                self.stop_all(RAY_GONE if not ray.is_initialized() else one_line(error))
+            with connected_ray() as ray:
+                if ray is None:
+                    self.stop_all(RAY_GONE)
+                    continue
+                try:
+                    self._submit_due(ray)
+                    waited = self._collect()
+                except Exception as error:  # noqa: BLE001 - the thread must outlive any failure
+                    self.stop_all(one_line(error))
+                    continue
+            if not waited:
+                self._wake.wait(self._idle_time())
 
     def _keep_running(self) -> bool:
         with self._lock:
@@ -112,53 +116,78 @@ class Refresher:
                 self._thread = None
             return self._thread is not None
 
+    def _idle_time(self) -> float | None:
+        """Seconds until the next view is due (None: no view, wait to be woken)."""
+        with self._lock:
+            next_due = min(self._due.values(), default=None)
+        return None if next_due is None else max(0.0, next_due - time.monotonic())
+
     def _submit_due(self, ray) -> None:
         now = time.monotonic()
         with self._lock:
-            due = [
-                view for view, when in self._due.items()
-                if when <= now + DUE_WINDOW and view not in self._in_flight
-            ]
+            due = [view for view, when in self._due.items() if when <= now + DUE_WINDOW]
+            stalled = {view for view in due if view in self._in_flight}
         for view in due:
-            try:
-                polled = view.request()
-            except Exception as error:  # noqa: BLE001 - Ray raises many kinds; all become one line
-                self._end(view, one_line(error))
-                continue
-            with self._lock:
-                if view not in self._due:
-                    continue
-                self._due[view] = now + view.interval
-                if isinstance(polled, ray.ObjectRef):
-                    self._in_flight[view] = polled
-                    continue
-            self._show(view, polled)
+            if view in stalled:
+                self._look_at_stalled(view, now)
+            else:
+                self._poll(ray, view, now)
 
-    def _collect(self, ray) -> None:
-        """Wait for polls in flight (or the next due poll) and hand results to their views."""
+    def _poll(self, ray, view: LiveView, now: float) -> None:
+        try:
+            polled = view.request()
+        except Exception as error:  # noqa: BLE001 - Ray raises many kinds; all become one line
+            self._end(view, one_line(error))
+            return
+        with self._lock:
+            if view not in self._due:
+                return
+            self._due[view] = now + view.interval
+            if isinstance(polled, ray.ObjectRef):
+                self._in_flight[view] = polled
+                return
+        self._show(view, polled)
+
+    def _look_at_stalled(self, view: LiveView, now: float) -> None:
+        """A poll unanswered when the next is due: show it if its actor is restarting."""
+        with self._lock:
+            if view not in self._due:
+                return
+            self._due[view] = now + max(view.interval, STALL_CHECK_INTERVAL)
+        try:
+            outage = stalled_poll(view.actor_id)
+        except Exception as error:  # noqa: BLE001 - a failed look ends that view only
+            self._end(view, one_line(error))
+            return
+        if outage is not None:
+            view.pause(outage.reason)
+
+    def _collect(self) -> bool:
+        """Wait a slice for the polls in flight and hand results to their views; False if none."""
         with self._lock:
             in_flight = dict(self._in_flight)
-            waiting = [when for view, when in self._due.items() if view not in in_flight]
-        timeout = max(0.0, min(waiting) - time.monotonic()) if waiting else None
+            next_due = min(self._due.values(), default=time.monotonic())
         if not in_flight:
-            self._wake.wait(timeout)
-            return
+            return False
         views = {ref: view for view, ref in in_flight.items()}
-        refs = list(views)
-        slice_ = WAIT_SLICE if timeout is None else min(timeout, WAIT_SLICE)
-        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=slice_)  # a batch per wait
-        for ref in ready:
-            self._deliver(ray, views[ref], ref)
+        slice_ = min(WAIT_SLICE, max(0.0, next_due - time.monotonic()))
+        for ref in wait(list(views), slice_):  # a batch per wait
+            self._deliver(views[ref], ref)
+        return True
 
-    def _deliver(self, ray, view: LiveView, ref) -> None:
+    def _deliver(self, view: LiveView, ref) -> None:
         with self._lock:
             if self._in_flight.get(view) is not ref:
                 return  # stopped meanwhile
             del self._in_flight[view]
         try:
-            value = ray.get(ref, timeout=0)
-        except Exception as error:  # noqa: BLE001 - every Ray failure becomes the view's reason
-            self._end(view, ray_error_reason(error))
+            value = get_ready(ref)
+        except Exception as error:  # noqa: BLE001 - every Ray failure is judged, then shown
+            outage = failed_poll(error, view.actor_id)
+            if outage.final:
+                self._end(view, outage.reason)
+            else:
+                view.pause(outage.reason)
             return
         self._show(view, value)
 

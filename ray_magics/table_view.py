@@ -16,6 +16,7 @@ from .finishing_view import FinishingView
 from .method_table import Table, make_table
 
 STATUS_STYLE = "color:gray;font-size:smaller"
+PAUSED_STYLE = "color:orange"
 FAILED_STYLE = "color:red"
 
 
@@ -27,27 +28,29 @@ class TableView(FinishingView):
     """A table polling `method` (a bound actor method) every `interval` seconds.
 
     `label` names it (e.g. `sup.state`); with `until`, it is done once every compared
-    value equals `until`.
+    value equals `until`. While the actor restarts the status line says so, until it answers.
     """
 
     def __init__(self, method, label: str, interval: float, until: str | None = None):
-        super().__init__()
+        super().__init__(method)
         self.interval = interval
         self.label = label
         self.until = until
         self.polls = 0
-        self._method = method
         self._started = time.monotonic()
         self._table: Table | None = None
         self._last_change = None  # (poll, seconds since start) when the table last changed
         self._done = False
         self._reason = None
+        self._notice = None  # why polling waits (the actor restarts), until the next value
         self.widget = widgets.HTML(self._html())
 
     @property
     def status(self) -> str:
         if self._reason is not None:
             return f"failed: {self._reason}"
+        if self._notice is not None:
+            return self._notice
         return f"done (all {self.until})" if self._done else "running"
 
     def __repr__(self) -> str:
@@ -58,14 +61,12 @@ class TableView(FinishingView):
         """What the view is, not what it shows: the rows race with the refresher."""
         return f"Live table of {self.label}"
 
-    def request(self):
-        return self._method.remote()
-
     def show(self, value) -> bool:
         with self._lock:
             if self.finished.is_set():
                 return True
             self.polls += 1
+            self._notice = None
             try:
                 table = make_table(value)
             except ValueError as error:
@@ -85,16 +86,20 @@ class TableView(FinishingView):
         set_traits(self.widget, value=self._html())
         self._finish()
 
+    def _pause(self, notice: str) -> None:
+        self._notice = notice
+        set_traits(self.widget, value=self._html())
+
     def _elapsed(self) -> float:
         return time.monotonic() - self._started
 
     def _html(self) -> str:
         table = "" if self._table is None else self._table.html()
-        style = FAILED_STYLE if self._reason is not None else STATUS_STYLE
+        style = FAILED_STYLE if self._reason is not None else PAUSED_STYLE if self._notice else STATUS_STYLE
         return f"{table}<div style='{style}'>{escape(self._status_line())}</div>"
 
     def _status_line(self) -> str:
-        if self._reason is not None or self._done:
+        if self._reason is not None or self._done or self._notice is not None:
             return f"{self.status} · {plural(self.polls, 'poll')}, {format_interval(self._elapsed())}"
         if self._last_change is None:
             return "waiting for the first poll"

@@ -1,0 +1,61 @@
+"""Ray calls for the refresher's background thread, safe against the user's `ray.shutdown()`.
+
+A background thread meets two hazards when the user calls `ray.shutdown()` directly:
+
+- Ray ends the whole process if its core worker is used during or after the shutdown.
+  `connected_ray()` holds Ray's own connect/shutdown lock, so a shutdown waits until the
+  thread's Ray calls are over, and a thread that finds Ray gone makes none.
+- Ray wraps `ray.get`, `ray.wait` and `ActorMethod._remote` so that a call made while Ray
+  is not connected first starts one (`ray.init()`). The thread must never start Ray, also
+  where the lock does not reach (a Ray Client connection), so it calls the functions Ray
+  wrapped, which raise instead. Ray's global auto-connect switch stays as the user set it.
+"""
+
+import contextlib
+import functools
+
+from .ray_session import import_ray
+
+
+@functools.cache
+def auto_init_code():
+    """The code of Ray's auto-init wrapper, to recognise wrapped functions by."""
+    from ray._private.auto_init_hook import wrap_auto_init
+
+    return wrap_auto_init(lambda: None).__code__
+
+
+def without_auto_init(function):
+    """`function` as Ray defined it, without the auto-init wrapper Ray may have put around it."""
+    return function.__wrapped__ if getattr(function, "__code__", None) is auto_init_code() else function
+
+
+@contextlib.contextmanager
+def connected_ray():
+    """The `ray` module while this process stays connected to Ray, or None if it is not.
+
+    The block holds Ray's connect/shutdown lock: keep it short (a `ray.shutdown()` in
+    another thread waits for it).
+    """
+    ray = import_ray()
+    from ray._private.worker import _connect_or_shutdown_lock
+
+    with _connect_or_shutdown_lock:
+        yield ray if ray.is_initialized() else None
+
+
+def wait(refs: list, timeout: float) -> list:
+    """The refs among `refs` that are ready within `timeout` seconds (`ray.wait`, never starting Ray)."""
+    ready, _ = without_auto_init(import_ray().wait)(refs, num_returns=len(refs), timeout=timeout)
+    return ready
+
+
+def get_ready(ref):
+    """The value of a ready ref, or its error raised (`ray.get`, never starting Ray)."""
+    return without_auto_init(import_ray().get)(ref, timeout=0)
+
+
+def submit(method):
+    """Call an actor method with no arguments: its ObjectRef (`method.remote()`, never starting Ray)."""
+    actor_method = import_ray().actor.ActorMethod
+    return without_auto_init(actor_method._remote)(method)
