@@ -18,6 +18,19 @@ _BYTE_UNITS = {
     "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
 }
 _BYTE_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?(?:e[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
+_LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def single_line(text: str) -> str:
+    """`text` with each line break written as its escape (`\\n`), so that a message stays one line."""
+    return _LINE_BREAKS.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+def class_name(text: str) -> str:
+    """A Python class name."""
+    if not text.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected a class name, got {text!r}")
+    return text
 
 
 def non_negative_number(text: str) -> int | float:
@@ -51,7 +64,7 @@ def byte_size(text: str) -> int:
     """A positive number of bytes, optionally with a unit: `2000000`, `512MiB`, `2GB`."""
     match = _BYTE_SIZE.match(text)
     unit = match and _BYTE_UNITS.get(match.group(2).lower())
-    if not unit:
+    if not unit or not math.isfinite(float(match.group(1)) * unit):
         raise argparse.ArgumentTypeError(
             f"expected a size in bytes such as 500000000, 512MiB or 2GB, got {text!r}"
         )
@@ -92,7 +105,7 @@ def parse_line(magic, line: str, magic_name: str):
     try:
         return magic.parser.parse_args(argv)
     except UsageError as error:
-        raise UsageError(f"{magic_name}: {error}") from None
+        raise UsageError(f"{magic_name}: {single_line(str(error))}") from None
 
 
 def switch(name: str, on_help: str, off_help: str):

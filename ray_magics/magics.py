@@ -19,6 +19,7 @@ from .magic_options import (
     actor_options,
     byte_size,
     check_wait,
+    class_name,
     count,
     json_object,
     live_view_arguments,
@@ -138,7 +139,10 @@ class RayMagics(Magics):
         print("Ray shut down." if ray_session.shutdown() else "Ray is not running.")
 
     @magic_arguments()
-    @argument("classes", nargs="*", metavar="CLASS", help="Only these classes of the cell (default: all it defines).")
+    @argument(
+        "classes", nargs="*", metavar="CLASS", type=class_name,
+        help="Only these classes of the cell (default: all it defines).",
+    )
     @actor_option_arguments
     @argument("--no-track", dest="track", action="store_false", help="Do not count method calls.")
     @cell_magic

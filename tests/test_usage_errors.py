@@ -15,6 +15,7 @@ BAD_ACTOR_CELLS = [
     ("--num-cpus", CELL, "--num-cpus: expected one argument"),
     ("--memory lots", CELL, "--memory: expected a size in bytes"),
     ("--memory 0", CELL, "--memory: expected a size > 0"),
+    ("--memory 1e400", CELL, "--memory: expected a size in bytes"),
     ("--resources '{bad'", CELL, "--resources: invalid JSON"),
     ("--resources '[1, 2]'", CELL, "--resources: expected a JSON object"),
     ("--resources '{\"disk\": -1}'", CELL, "resource 'disk' needs an amount ≥ 0"),
@@ -31,6 +32,7 @@ BAD_ACTOR_CELLS = [
     ("", "marker = 'ran'\nfrom collections import OrderedDict\n", "the cell defines no class"),
     ("OrderedDict", "from collections import OrderedDict\n" + CELL, "OrderedDict is not defined by this cell"),
     ("Gamma", CELL, "Gamma is not defined by this cell (it defines Alpha)"),
+    ("'Al\npha'", CELL, "argument CLASS: expected a class name, got 'Al\\npha'"),
     ("", "marker = 'ran'\nif False:\n    class Never:\n        pass\n", "the cell did not define class Never"),
     ("", "marker = 'ran'\nclass Alpha:\n    pass\nAlpha = 3\n", "the cell did not define class Alpha"),
 ]
@@ -55,6 +57,7 @@ def test_bad_actor_cell(ip, line, cell, expected):
         ("ray_init", "--dashboard --colour", "%ray_init: unrecognized arguments: --colour"),
         ("ray_init", "--address auto --num-cpus 2", "%ray_init: --num-cpus size a new local Ray, not a cluster"),
         ("ray_status", "--verbose", "%ray_status takes no options"),
+        ("actors", "'line\nbreak'", "%actors: unrecognized arguments: line\\nbreak"),
         ("ray_shutdown", "now", "%ray_shutdown takes no options"),
     ],
 )

@@ -1,0 +1,153 @@
+"""Fuzz of every magic's line: random option strings give a normal result or one plain
+`UsageError` line, and an error leaves the namespace as it was and starts nothing."""
+
+import shlex
+import threading
+import time
+import types
+
+import pytest
+import ray
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
+
+from ray_magics.refresher import REFRESHER
+
+FUZZ = settings(
+    max_examples=800, deadline=None, derandomize=True, database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+THREAD_GRACE_SECONDS = 1.0
+TARGET = """
+class Target:
+    '''Whatever is polled finishes a view at its first poll, so `--wait` never blocks.'''
+    def get_progress(self):
+        return 1.0
+    def broken(self):
+        return 42
+"""
+ACTOR_CELL = "class Fuzzed:\n    def go(self):\n        return 1\n"
+NUMBERS = ["-1", "0", "-0", "1", "2.5", "1e400", "-1e400", "1e-300", "nan", "inf", "9" * 30, "512MiB", "2GB",
+           "1.5e3kb", "0x10"]
+JSON_PIECES = ['{', '}', '[', '{}', '{"accel": 1}', '{"accel": 1e400}', '{"a": -1}', '{"CPU": 1}', '[1, 2]', 'null',
+               '{"env_vars": {"A": "1"}}', '{"pip": 5}', '{"working_dir": 7}', '{"nope": true}', '"text"']
+WORDS = ["h", "box.h", "h.get_progress", "h.broken", "h.nope", "box.h.broken", "h.", ".h", "nothing.here",
+         "detached", "non_detached", "Fuzzed", "Other", "DONE", "$n", "{n}", "{n", "__import__('os')"]
+SANE_VALUES = ["1", "0.5", "2GB", '{"accel": 1}', '{"env_vars": {"A": "1"}}', "detached", "DONE", "broken", "unit"]
+TARGETS = ["", "h", "box.h", "h.broken", "box.h.get_progress", "Fuzzed"]
+WHOLE_LINE_TARGETS = {"actor_progress": "h", "actor_table": "h.broken"}  # what the option's value is added to
+PUNCTUATION = ["-", "--", "---", "-x", "--no-", "'", '"', "\\", "=", "--=", "\n", "\u2028", "\x00", " "]
+
+
+def option_names(magic) -> list[str]:
+    """The option strings a magic's parser knows (empty for the magics without a parser)."""
+    parser = getattr(magic, "parser", None)
+    return [name for action in (parser._actions if parser else ()) for name in action.option_strings]
+
+
+def quoted(token):
+    return st.sampled_from([token, shlex.quote(token), f'"{token}"', f"'{token}", f"{token}="])
+
+
+def lines(names):
+    """Random magic lines: the magic's real options among values, JSON, quotes and stray dashes;
+    half of them plausible (a target, then a few options with quoted values), half noise."""
+    option = st.sampled_from(names or ["--x"])
+    plain_value = st.sampled_from(NUMBERS + JSON_PIECES + WORDS)
+    value = st.one_of(plain_value, st.sampled_from(PUNCTUATION), st.text(max_size=10)).flatmap(quoted)
+    noise = st.lists(st.one_of(st.tuples(option, value).map(" ".join), option, value), max_size=6)
+    sane_value = st.one_of(plain_value, st.sampled_from(SANE_VALUES))
+    pair = st.one_of(option, st.tuples(option, sane_value.map(shlex.quote)).map(" ".join))
+    plausible = st.tuples(st.sampled_from(TARGETS), st.lists(pair, max_size=3))
+    return st.one_of(noise.map(" ".join), plausible.map(lambda parts: " ".join([parts[0], *parts[1]])))
+
+
+@pytest.fixture(scope="module")
+def target(session_shell):
+    with capture_output():
+        session_shell.run_cell_magic("actor", "--no-track", TARGET)
+    handle = session_shell.user_ns.pop("Target").remote()
+    ray.get(handle.__ray_ready__.remote())
+    yield handle
+    ray.kill(handle)
+
+
+@pytest.fixture
+def fuzz_ns(ip, target):
+    """The shell with names the fuzzed lines may point at: an actor handle, a dotted path to it."""
+    ip.user_ns.update(h=target, box=types.SimpleNamespace(h=target), n=3)
+    yield ip
+    REFRESHER.stop_all("test over")
+
+
+def check_one(shell, run, error_prefix: str) -> str:
+    """Run one fuzzed magic: a normal result, or one plain `UsageError` line that changes nothing.
+
+    Returns which of the two it was.
+    """
+    names = dict(shell.user_ns)
+    threads = set(threading.enumerate())
+    try:
+        with capture_output():
+            run()
+        outcome = "ran"
+    except UsageError as error:
+        message = str(error)
+        outcome = "UsageError"
+        assert type(error) is UsageError
+        assert len(message.splitlines()) == 1, message
+        assert message.startswith(error_prefix), message
+        assert shell.user_ns.keys() == names.keys()
+        assert all(shell.user_ns[name] is value for name, value in names.items())
+        assert not set(threading.enumerate()) - threads
+    finally:
+        REFRESHER.stop_all("fuzz example over")
+        shell.user_ns.clear()
+        shell.user_ns.update(names)
+    deadline = time.monotonic() + THREAD_GRACE_SECONDS
+    while set(threading.enumerate()) - threads and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not set(threading.enumerate()) - threads
+    return outcome
+
+
+def line_magic(shell, name):
+    return shell.magics_manager.magics["line"][name]
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_actor_cell_lines(fuzz_ns, data):
+    line = data.draw(lines(option_names(fuzz_ns.magics_manager.magics["cell"]["actor"])), label="line")
+    event(check_one(fuzz_ns, lambda: fuzz_ns.run_cell_magic("actor", line, ACTOR_CELL), "%%actor"))
+
+
+@pytest.mark.parametrize("magic", ["ray_init", "actor_progress", "actor_table", "actors", "ray_status"])
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_line_magic_lines(fuzz_ns, magic, data):
+    line = data.draw(lines(option_names(line_magic(fuzz_ns, magic))), label="line")
+    event(check_one(fuzz_ns, lambda: fuzz_ns.run_line_magic(magic, line), f"%{magic}"))
+
+
+@FUZZ
+@given(line=lines(["--all", "--now", "-f"]).filter(str.strip))
+def test_fuzzed_ray_shutdown_lines_are_refused_and_ray_keeps_running(fuzz_ns, line):
+    assert check_one(fuzz_ns, lambda: fuzz_ns.run_line_magic("ray_shutdown", line), "%ray_shutdown") == "UsageError"
+    assert ray.is_initialized()
+
+
+@pytest.mark.parametrize("magic", ["actor", "ray_init", "actor_progress", "actor_table", "actors"])
+def test_every_option_with_every_odd_value(fuzz_ns, magic):
+    """Not random: each option of each magic, alone beside a valid target, with each odd value."""
+    kind = "cell" if magic == "actor" else "line"
+    target = WHOLE_LINE_TARGETS.get(magic, "")
+    for option in option_names(fuzz_ns.magics_manager.magics[kind][magic]):
+        for value in NUMBERS + JSON_PIECES + WORDS + PUNCTUATION:
+            line = f"{target} {option} {shlex.quote(value)}"
+            if magic == "actor":
+                check_one(fuzz_ns, lambda line=line: fuzz_ns.run_cell_magic("actor", line, ACTOR_CELL), "%%actor")
+            else:
+                check_one(fuzz_ns, lambda line=line: fuzz_ns.run_line_magic(magic, line), f"%{magic}")
