@@ -73,6 +73,9 @@ class RayMagics(Magics):
     refresh_interval = Float(0.5, help="Seconds between refreshes of live widgets (default of --interval).").tag(
         config=True
     )
+    connect_timeout = Float(
+        10.0, help="Seconds a cluster at an address has to answer (default of %ray_init --timeout).",
+    ).tag(config=True)
 
     @validate("num_cpus", "num_gpus", "object_store_memory")
     def _non_negative(self, proposal):
@@ -80,7 +83,7 @@ class RayMagics(Magics):
             raise TraitError(f"RayMagics.{proposal.trait.name} must be ≥ 0, not {proposal.value}")
         return proposal.value
 
-    @validate("refresh_interval")
+    @validate("refresh_interval", "connect_timeout")
     def _positive(self, proposal):
         if not proposal.value > 0:
             raise TraitError(f"RayMagics.{proposal.trait.name} must be > 0, not {proposal.value}")
@@ -95,6 +98,7 @@ class RayMagics(Magics):
             namespace=self.namespace,
             object_store_memory=self.object_store_memory,
             dashboard=self.dashboard,
+            connect_timeout=self.connect_timeout,
         )
 
     def ensure_ray(self) -> None:
@@ -108,6 +112,8 @@ class RayMagics(Magics):
     @argument("--object-store-memory", type=byte_size, help="Object store of a new local Ray (bytes, 2GB, 512MiB).")
     @argument("--runtime-env", type=json_object, help="Ray runtime environment for this job, as JSON.")
     @switch("dashboard", "Start the dashboard (on 127.0.0.1).", "Start without the dashboard.")
+    @argument("--timeout", dest="connect_timeout", type=non_negative_number,
+              help="Seconds the cluster at --address has to answer (RayMagics.connect_timeout).")
     @line_magic
     def ray_init(self, line):
         """Start an embedded local Ray, or connect to a cluster, and show a summary."""
@@ -115,6 +121,10 @@ class RayMagics(Magics):
         local_only = [flag for flag, value in LOCAL_RAY_FLAGS.items() if getattr(args, value) is not None]
         if args.address and local_only:
             raise UsageError(f"%ray_init: {', '.join(local_only)} size a new local Ray, not a cluster at --address")
+        if args.connect_timeout is not None and not (args.address or self.address):
+            raise UsageError("%ray_init: --timeout limits the connect to a cluster at --address")
+        if args.connect_timeout == 0:
+            raise UsageError("%ray_init: --timeout must be a number of seconds > 0, got 0")
         if ray_session.is_running():
             print("Ray is already running in this kernel; %ray_shutdown first to start another.")
             return

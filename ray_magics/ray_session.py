@@ -3,18 +3,25 @@
 Ray is imported here on first need only, so that loading the extension stays instant.
 The embedded default is a local Ray sized for the memory this process may really use,
 token-authenticated, with its dashboard (when on) bound to 127.0.0.1 and its start-up
-chatter kept out of cell output.
+chatter kept out of cell output. Ctrl-C ends a wait for Ray's import or start at once and
+leaves nothing half-done (see `ray_host`); a cluster at an address must answer within the
+connect timeout.
 """
 
 import contextlib
+import importlib
 import logging
 import os
 import shutil
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 
 from IPython.core.error import UsageError
+
+from .cluster_address import check_reachable
+from .ray_host import RayHost
 
 OBJECT_STORE_SHARE = 0.3
 OBJECT_STORE_MINIMUM = 80 * 2**20
@@ -36,15 +43,31 @@ class StartOptions:
     object_store_memory: int | None = None
     runtime_env: dict = field(default_factory=dict)
     dashboard: bool = False
+    connect_timeout: float = 10.0  # seconds a cluster at `address` has to answer
+
+
+_first_import_lock = threading.Lock()
+_first_import = None  # the thread of Ray's first import, if this module started it
+_host = None  # the thread of the latest start (see `ray_host`)
 
 
 def import_ray():
     """Import Ray, keeping its token authentication on without its warning.
 
-    `RAY_AUTH_MODE` only takes effect when set before Ray's first import.
+    `RAY_AUTH_MODE` only takes effect when set before Ray's first import. That first
+    import (seconds) runs in a thread, so Ctrl-C ends the wait at once without leaving Ray
+    half-imported: the import goes on, and the next call waits for it.
     """
-    if "ray" not in sys.modules:
-        os.environ.setdefault("RAY_AUTH_MODE", "token")
+    global _first_import
+    with _first_import_lock:
+        if _first_import is None and "ray" not in sys.modules:
+            os.environ.setdefault("RAY_AUTH_MODE", "token")
+            _first_import = threading.Thread(
+                target=importlib.import_module, args=("ray",), name="ray_magics-import", daemon=True
+            )
+            _first_import.start()
+    if _first_import is not None:
+        _first_import.join()
     import ray
 
     return ray
@@ -108,19 +131,42 @@ def init_kwargs(options: StartOptions) -> dict:
 
 
 def start(options: StartOptions) -> None:
-    """Start the embedded Ray or connect to a cluster; one-line `UsageError` on failure."""
+    """Start the embedded Ray or connect to a cluster; one-line `UsageError` on failure.
+
+    A cluster at an address has `connect_timeout` seconds to answer. Ctrl-C raises
+    `KeyboardInterrupt` at once; the start is then given up and its Ray shut down.
+    """
+    global _host
+    __tracebackhide__ = True  # noqa: F841 - IPython hides this frame from tracebacks
     ray = import_ray()
+    wait_for_given_up_start()
+    where = options.address or "a local Ray"
+    timeout = options.connect_timeout if options.address else None
+    if options.address:
+        check_reachable(options.address, timeout)
+    _host = RayHost(ray, init_kwargs(options))
+    _host.start()
     try:
-        ray.init(**init_kwargs(options))
-    except Exception as error:  # noqa: BLE001 - Ray raises many kinds; all become one line
-        if ray.is_initialized():
-            ray.shutdown()
-        where = options.address or "a local Ray"
-        raise UsageError(f"could not start {where}: {one_line(error)}") from None
+        returned = _host.wait(timeout)
+    except KeyboardInterrupt:
+        _host.give_up()
+        raise KeyboardInterrupt(f"the start of {where} was interrupted and is undone") from None
+    if not returned:
+        _host.give_up()
+        raise UsageError(f"could not start {where}: no answer within {timeout:g} s")
+    if _host.error is not None:
+        raise UsageError(f"could not start {where}: {one_line(_host.error)}")
+
+
+def wait_for_given_up_start() -> None:
+    """Wait until a start given up earlier (Ctrl-C, timeout) has shut down what it started."""
+    if _host is not None and _host.given_up:
+        _host.join()
 
 
 def ensure_running(options: StartOptions) -> None:
     """Start Ray with `options` unless this process is already connected."""
+    wait_for_given_up_start()
     if not is_running():
         start(options)
 

@@ -1,0 +1,56 @@
+"""`ray.init` in a thread of its own, so that Ctrl-C or a timeout ends the wait for it at once.
+
+`ray.init` blocks for seconds in Ray's C++ code, where Python cannot deliver Ctrl-C. Run in
+a host thread, it leaves the cell's thread free to wait, and to stop waiting. The host
+thread lives as long as the Ray it started: Ray ties the life of the processes it starts
+(GCS, raylet…) to the thread that started them (Linux's parent-death signal). A start that
+was given up is shut down as soon as `ray.init` returns, so no half-started Ray stays.
+"""
+
+import threading
+
+HOST_CHECK = 0.2  # how often the host looks whether the Ray it started is still the one running
+
+
+class RayHost(threading.Thread):
+    """Runs `ray.init(**kwargs)`, then stays until that Ray is shut down (or the start given up)."""
+
+    def __init__(self, ray, kwargs: dict):
+        super().__init__(name="ray_magics-ray-host", daemon=True)
+        self.error: BaseException | None = None
+        self._ray = ray
+        self._kwargs = kwargs
+        self._returned = threading.Event()
+        self._given_up = threading.Event()
+
+    @property
+    def given_up(self) -> bool:
+        return self._given_up.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until `ray.init` returned (then `error` tells how); False after `timeout`.
+
+        Ctrl-C raises `KeyboardInterrupt` here at once.
+        """
+        return self._returned.wait(timeout)
+
+    def give_up(self) -> None:
+        """Nobody waits for this start any more: shut its Ray down once `ray.init` returns."""
+        self._given_up.set()
+
+    def run(self) -> None:
+        from ray._private import worker
+
+        try:
+            self._ray.init(**self._kwargs)
+        except BaseException as error:  # noqa: BLE001 - handed to the thread that waits
+            self.error = error
+        node = worker._global_node  # this start's local node (None for a Ray Client)
+        self._returned.set()
+        if self.error is None:
+            while self._ray.is_initialized() and worker._global_node is node:
+                if self._given_up.wait(HOST_CHECK):
+                    break
+            else:
+                return  # shut down by someone else: nothing of it left to host
+        self._ray.shutdown()  # a failed or given-up start: stop whatever it started
