@@ -11,6 +11,7 @@ from .on_cluster import on_cluster
 
 SHORT_ID = 8
 NIL_ID = "ff"  # an all-ff id (such as the node of an actor not placed yet) means none
+HEAD_RESOURCE = "node:__internal_head__"
 PYTHON_CLASS = "python_function_descriptor"
 
 
@@ -87,12 +88,12 @@ def read_cluster(with_actors: bool = True) -> ClusterFacts:
 
 
 def cluster_facts(with_actors: bool) -> ClusterFacts:
-    """`read_cluster` where Ray's core worker is."""
+    """`read_cluster` where Ray's core worker is; nodes listed head first, dead ones last."""
     import ray
     from ray._private import services, state
 
     available = state.available_resources_per_node()
-    nodes = [
+    nodes = sorted((
         NodeFacts(
             node_id=node["NodeID"],
             address=node["NodeManagerAddress"],
@@ -101,7 +102,7 @@ def cluster_facts(with_actors: bool) -> ClusterFacts:
             available=available.get(node["NodeID"], {}),
         )
         for node in ray.nodes()
-    ]
+    ), key=lambda node: (not node.alive, HEAD_RESOURCE not in node.total, node.address, node.node_id))
     actor_states = Counter(
         info["State"] for info in state.actors().values()
     ) if with_actors else Counter()

@@ -1,0 +1,214 @@
+"""The magics against a real multi-node Ray cluster on this machine, from a real ipykernel.
+
+The cluster (a head, and a node with a custom `accel` resource) is started by
+`ray start --block` processes this module owns, with token authentication on, in a
+private RAY_TMPDIR; the kernel under test gets the same environment, so `auto` finds this
+cluster and no other.
+"""
+
+import json
+import re
+import time
+
+import psutil
+import pytest
+from kernel_driver import Kernel
+from local_cluster import LocalCluster
+
+CELL_TIMEOUT = 90
+RED_WITHIN = 2.0  # seconds from SIGTERM to the node until its actor's bar shows danger
+WHERE = '''
+class Where:
+    def node(self):
+        import ray
+        return ray.get_runtime_context().get_node_id()
+'''
+ACCEL_ACTOR = '''%%actor --num-cpus 1 --resources '{"accel": 1}'
+class OnAccel(Where):
+    pass
+'''
+HEAD_ACTOR = '''%%actor --num-cpus 1
+class OnHead(Where):
+    pass
+'''
+DOOMED_ACTOR = '''%%actor --num-cpus 0.5 --resources '{"doomed": 0.5}' --max-concurrency 2
+class Doomed(Where):
+    def get_progress(self):
+        return (1, 2)
+'''
+SURVIVOR_ACTOR = '''%%actor --num-cpus 0
+class Survivor(Where):
+    def ping(self):
+        return "pong"
+'''
+WAIT_FOR_DANGER = '''
+import json, time
+deadline = time.time() + 10
+while bar.bar.bar_style != "danger" and time.time() < deadline:
+    time.sleep(0.01)
+print(json.dumps({"red_at": time.time(), "style": bar.bar.bar_style, "text": repr(bar)}))
+'''
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    cluster = LocalCluster()
+    try:
+        cluster.start_head()
+        cluster.add_node("accel", resources='{"accel": 1}')
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def kernel(cluster):
+    kernel = Kernel(env=cluster.env, cwd=cluster.tmpdir)
+    kernel.check("%load_ext ray_magics")
+    yield kernel
+    kernel.close()
+
+
+def text_table(text: str) -> list[dict]:
+    """The rows of an aligned text table (`%actors`), each a dict of column name to value."""
+    header, *lines = text.strip().splitlines()
+    starts = [i for i, char in enumerate(header) if char != " " and (i == 0 or header[i - 2 : i] == "  ")]
+    names = [header[start:end].strip() for start, end in zip(starts, [*starts[1:], None], strict=True)]
+    return [
+        {name: line[start:end].strip() for name, start, end in zip(names, starts, [*starts[1:], None], strict=True)}
+        for line in lines
+    ]
+
+
+def summary(text: str) -> dict:
+    """A cluster summary (`%ray_init`, `%ray_status`) as label -> value."""
+    return dict(re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in text.strip().splitlines())
+
+
+def status_lines(kernel: Kernel) -> dict:
+    [shown] = kernel.check("%ray_status").displays
+    return summary(shown)
+
+
+def node_lines(status: dict) -> dict:
+    """Short node id -> its `%ray_status` line."""
+    return {label.removeprefix("node "): value for label, value in status.items() if label.startswith("node ")}
+
+
+def value(kernel: Kernel, expression: str):
+    """A JSON-able value computed in the kernel."""
+    return json.loads(kernel.check(f"import json; print(json.dumps({expression}))").stdout)
+
+
+@pytest.mark.parametrize("form", ["auto", "HOST:PORT", "ray://HOST:PORT"])
+def test_each_address_form_connects_and_shows_every_node(cluster, kernel, form):
+    address = {"auto": "auto", "HOST:PORT": cluster.address, "ray://HOST:PORT": cluster.client_address}[form]
+    [started] = kernel.check(f"%ray_init --address {address}").displays
+    assert summary(started)["nodes"] == "2 alive"
+    assert summary(started)["CPUs"] == "2"
+    status = status_lines(kernel)
+    assert status["nodes"] == "2 alive"
+    assert status["CPUs"] == "0 used of 2"
+    lines = sorted(node_lines(status).values())
+    assert len(lines) == 2
+    assert lines[0].endswith("ALIVE, CPU 0/1")
+    assert lines[1].endswith("ALIVE, CPU 0/1, accel 0/1")
+    assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."
+
+
+@pytest.mark.parametrize("form", ["HOST:PORT", "ray://HOST:PORT"])
+def test_actors_show_the_node_they_really_run_on(cluster, kernel, form):
+    address = cluster.address if form == "HOST:PORT" else cluster.client_address
+    kernel.check(f"%ray_init --address {address}")
+    kernel.check(WHERE)
+    assert "OnAccel → Ray actor (num_cpus=1, resources={'accel': 1}, tracked)" in kernel.check(ACCEL_ACTOR).stdout
+    kernel.check(HEAD_ACTOR)
+    kernel.check("import ray; accel = OnAccel.remote(); accel_node = ray.get(accel.node.remote(), timeout=60)")
+    kernel.check("head = OnHead.remote(); head_node = ray.get(head.node.remote(), timeout=60)")
+    accel_node, head_node = value(kernel, "[accel_node, head_node]")
+    assert accel_node != head_node
+    kernel.check("import ray_magics; accel_calls = dict(ray_magics.calls(accel))")
+    assert value(kernel, "accel_calls") == {"node": 1}
+
+    [listing] = kernel.check("%actors").displays
+    rows = {row["class"]: row for row in text_table(listing)}
+    assert rows["OnAccel"]["node"] == accel_node[:8]
+    assert rows["OnHead"]["node"] == head_node[:8]
+    assert rows["OnAccel"]["state"] == rows["OnHead"]["state"] == "ALIVE"
+    assert rows["OnAccel"]["calls"] == rows["OnHead"]["calls"] == "node 1"
+
+    nodes = node_lines(status_lines(kernel))
+    assert nodes[accel_node[:8]].endswith("ALIVE, CPU 1/1, accel 1/1")
+    assert nodes[head_node[:8]].endswith("ALIVE, CPU 1/1")
+    assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."
+
+
+def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster, kernel):
+    doomed = cluster.add_node("doomed", resources='{"doomed": 1}')
+    kernel.check("%ray_init --address auto")
+    kernel.check(WHERE)
+    kernel.check(DOOMED_ACTOR)
+    kernel.check(SURVIVOR_ACTOR)
+    kernel.check(
+        "import ray\n"
+        "from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy\n"
+        "head_node = ray.get_runtime_context().get_node_id()\n"
+        "on_head = NodeAffinitySchedulingStrategy(head_node, soft=False)\n"
+        "survivor = Survivor.options(scheduling_strategy=on_head).remote()\n"
+        "doomed = [Doomed.remote() for _ in range(2)]\n"
+        "doomed_nodes = ray.get([d.node.remote() for d in doomed], timeout=60)\n"
+        "survivor_node = ray.get(survivor.node.remote(), timeout=60)"
+    )
+    doomed_nodes, survivor_node, head_node = value(kernel, "[doomed_nodes, survivor_node, head_node]")
+    assert survivor_node == head_node
+    [doomed_node] = set(doomed_nodes)
+    assert doomed_node != head_node
+
+    kernel.check(
+        "import ray_magics\n"
+        "bar = ray_magics.progress(doomed[0], interval=0.1, description='doomed')\n"
+        "display(bar)\n"
+        "import time\n"
+        "deadline = time.time() + 30\n"
+        "while bar.bar.value != 0.5 and time.time() < deadline:\n"
+        "    time.sleep(0.01)"
+    )
+    assert "doomed: 50% (1/2) running" == value(kernel, "repr(bar)")
+
+    waiting = kernel.submit(WAIT_FOR_DANGER)
+    time.sleep(0.5)  # the waiting cell is running
+    signalled = time.time()
+    processes = cluster.stop_node(doomed)
+    assert processes and not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in processes)
+    red = kernel.collect(waiting, timeout=CELL_TIMEOUT)
+    assert red.error is None, red.stderr
+    seen = json.loads(red.stdout)
+    assert seen["style"] == "danger", seen
+    assert seen["red_at"] - signalled < RED_WITHIN, f"red after {seen['red_at'] - signalled:.2f} s"
+    reason = seen["text"].removeprefix("doomed: 50% (1/2) failed: ")
+    assert reason != seen["text"] and reason and "\n" not in reason
+
+    answered = kernel.check("print(ray.get(survivor.ping.remote(), timeout=10))", timeout=30)
+    assert answered.stdout.strip() == "pong"
+    assert answered.seconds < 10
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        [listing] = kernel.check("%actors --all --class Doomed", timeout=30).displays
+        rows = text_table(listing)
+        if all(row["state"] == "DEAD" for row in rows):
+            break
+        time.sleep(0.2)
+    assert len(rows) == 2
+    for row in rows:
+        assert row["state"] == "DEAD"
+        assert row["node"] == doomed_node[:8]
+        assert row["death cause"], row
+    [listing] = kernel.check("%actors --class Survivor").displays
+    [survivor] = text_table(listing)
+    assert survivor["state"] == "ALIVE" and survivor["node"] == head_node[:8]
+
+    status = status_lines(kernel)
+    assert status["nodes"].startswith("2 alive") and status["nodes"].endswith("1 dead")
+    assert node_lines(status)[doomed_node[:8]].endswith("DEAD")
+    assert kernel.check("%ray_shutdown", timeout=30).stdout.strip() == "Ray shut down."
