@@ -27,9 +27,25 @@ CHROMIUM_FLAGS = [
 SERVER_START_SECONDS = 90
 WIDGETS_DONE_MS = 120_000
 ALL_WORKERS_DONE = """() => {
-    const cells = [...document.querySelectorAll('table.ray-magics-table tbody td:nth-child(2)')];
+    const table = document.querySelector('table.ray-magics-table');
+    const cells = table ? [...table.querySelectorAll('tbody td:nth-child(2)')] : [];
     return cells.length === 3 && cells.every(cell => cell.textContent === 'DONE');
 }"""
+PAYLOAD = """<img src=x onerror="__pwned=1"><script>__pwned=1</script>' " onmouseover='__pwned=1'"""
+HOSTILE_ACTOR = """%%actor
+class Hostile:
+    def get_progress(self):
+        return {"done": 1, "total": 1, "parts": {PAYLOAD: 1.0}}
+
+    def state(self):
+        return {PAYLOAD: "DONE"}"""
+PAYLOAD_SHOWN_AS_TEXT = """payload => {
+    const shows = selector => [...document.querySelectorAll(selector)].filter(
+        element => element.textContent.includes(payload)).length;
+    return shows('.widget-html-content') >= 3 && shows('table.ray-magics-table td') === 1
+        && shows('table.ray-magics-actors td') === 1;
+}"""
+PAYLOAD_RAN = "() => [window.__pwned ?? null, document.querySelectorAll('img[src=x], [onmouseover]').length]"
 ROOT_FLAG = ["--allow-root"] if os.geteuid() == 0 else []
 
 NOTEBOOK_CELLS = [
@@ -41,6 +57,12 @@ NOTEBOOK_CELLS = [
     SUPERVISOR_ACTOR,
     "sup = Supervisor.remote()",
     "%actor_table sup.state --interval 0.1 --until DONE",
+    f"PAYLOAD = {PAYLOAD!r}",
+    HOSTILE_ACTOR,
+    "hostile = Hostile.options(name=PAYLOAD).remote()",
+    "import ray_magics\nray_magics.progress(hostile, description=PAYLOAD, unit=PAYLOAD)",
+    "%actor_table hostile.state --until DONE",
+    "%actors --class Hostile",
 ]
 
 
@@ -120,7 +142,7 @@ def run_first_cell_once_the_kernel_listens(page) -> None:
     raise AssertionError("the kernel never ran the first cell")
 
 
-def test_progress_bar_and_state_table_finish_in_jupyterlab(chromium, jupyterlab):
+def test_live_widgets_finish_and_show_hostile_values_as_text_in_jupyterlab(chromium, jupyterlab):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
@@ -137,10 +159,13 @@ def test_progress_bar_and_state_table_finish_in_jupyterlab(chromium, jupyterlab)
             width = page.evaluate("bar => bar.style.width", bar)
             info = page.inner_text(".widget-hprogress >> xpath=following-sibling::*[1]")
             page.wait_for_function(ALL_WORKERS_DONE, timeout=WIDGETS_DONE_MS)
-            states = page.locator("table.ray-magics-table tbody td:nth-child(2)").all_inner_texts()
+            states = page.locator("table.ray-magics-table >> nth=0").locator("tbody td:nth-child(2)").all_inner_texts()
+            page.wait_for_function(PAYLOAD_SHOWN_AS_TEXT, arg=PAYLOAD, timeout=WIDGETS_DONE_MS)
+            pwned, hostile_elements = page.evaluate(PAYLOAD_RAN)
         finally:
             page.screenshot(path=str(ARTIFACTS / "progress_in_jupyterlab.png"), full_page=True)
             browser.close()
     assert width == "100%"
     assert info.startswith("100% · 20/20 steps")
     assert states == ["DONE", "DONE", "DONE"]
+    assert pwned is None and hostile_elements == 0
