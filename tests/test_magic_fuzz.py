@@ -1,6 +1,7 @@
 """Fuzz of every magic's line: random option strings give a normal result or one plain
 `UsageError` line, and an error leaves the namespace as it was and starts nothing."""
 
+import json
 import shlex
 import threading
 import time
@@ -151,3 +152,22 @@ def test_every_option_with_every_odd_value(fuzz_ns, magic):
                 check_one(fuzz_ns, lambda line=line: fuzz_ns.run_cell_magic("actor", line, ACTOR_CELL), "%%actor")
             else:
                 check_one(fuzz_ns, lambda line=line: fuzz_ns.run_line_magic(magic, line), f"%{magic}")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(FUZZ, max_examples=150)
+@given(value=st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=3))
+def test_any_json_object_arrives_intact_through_ipython(fuzz_ns, value):
+    """IPython's `$name`/`{expr}` expansion of magic lines never alters a JSON object."""
+    text = json.dumps(value)
+    with capture_output() as shown:
+        result = fuzz_ns.run_cell(f"%%actor --name {shlex.quote(text)}\n{ACTOR_CELL}")
+    fuzz_ns.user_ns.pop("Fuzzed", None)
+    assert result.success
+    assert shown.stdout == f"Fuzzed → Ray actor (name={text!r}, tracked)\n"
