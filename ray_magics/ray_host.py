@@ -22,6 +22,7 @@ class RayHost(threading.Thread):
         self._kwargs = kwargs
         self._returned = threading.Event()
         self._given_up = threading.Event()
+        self._over = threading.Event()  # (an interrupted `join` can leave `is_alive()` wrong)
 
     @property
     def given_up(self) -> bool:
@@ -34,11 +35,21 @@ class RayHost(threading.Thread):
         """
         return self._returned.wait(timeout)
 
+    def wait_until_over(self) -> None:
+        """Wait until the host has shut down, or left, the Ray it started. Ctrl-C ends the wait."""
+        self._over.wait()
+
     def give_up(self) -> None:
         """Nobody waits for this start any more: shut its Ray down once `ray.init` returns."""
         self._given_up.set()
 
     def run(self) -> None:
+        try:
+            self._host()
+        finally:
+            self._over.set()
+
+    def _host(self) -> None:
         from ray._private import worker
 
         try:

@@ -48,7 +48,15 @@ class StartOptions:
 
 _first_import_lock = threading.Lock()
 _first_import = None  # the thread of Ray's first import, if this module started it
+_first_import_over = threading.Event()  # (an interrupted `join` can leave `is_alive()` wrong)
 _host = None  # the thread of the latest start (see `ray_host`)
+
+
+def _import_first() -> None:
+    try:
+        importlib.import_module("ray")
+    finally:
+        _first_import_over.set()
 
 
 def import_ray():
@@ -62,19 +70,19 @@ def import_ray():
     with _first_import_lock:
         if _first_import is None and "ray" not in sys.modules:
             os.environ.setdefault("RAY_AUTH_MODE", "token")
-            _first_import = threading.Thread(
-                target=importlib.import_module, args=("ray",), name="ray_magics-import", daemon=True
-            )
+            _first_import = threading.Thread(target=_import_first, name="ray_magics-import", daemon=True)
             _first_import.start()
     if _first_import is not None:
-        _first_import.join()
+        _first_import_over.wait()
     import ray
 
     return ray
 
 
 def is_running() -> bool:
-    """Whether this process is connected to a Ray cluster (never imports Ray)."""
+    """Whether this process is connected to a Ray cluster (never imports Ray, nor waits for its import)."""
+    if _first_import is not None and not _first_import_over.is_set():
+        return False
     ray = sys.modules.get("ray")
     return ray is not None and ray.is_initialized()
 
@@ -138,30 +146,32 @@ def start(options: StartOptions) -> None:
     """
     global _host
     __tracebackhide__ = True  # noqa: F841 - IPython hides this frame from tracebacks
-    ray = import_ray()
-    wait_for_given_up_start()
     where = options.address or "a local Ray"
     timeout = options.connect_timeout if options.address else None
-    if options.address:
-        check_reachable(options.address, timeout)
-    _host = RayHost(ray, init_kwargs(options))
-    _host.start()
+    host = None
     try:
-        returned = _host.wait(timeout)
+        ray = import_ray()
+        wait_for_given_up_start()
+        if options.address:
+            check_reachable(options.address, timeout)
+        host = _host = RayHost(ray, init_kwargs(options))
+        host.start()
+        returned = host.wait(timeout)
     except KeyboardInterrupt:
-        _host.give_up()
-        raise KeyboardInterrupt(f"the start of {where} was interrupted and is undone") from None
+        if host is not None:
+            host.give_up()
+        raise KeyboardInterrupt(f"the start of {where} was interrupted; nothing of it is kept") from None
     if not returned:
-        _host.give_up()
+        host.give_up()
         raise UsageError(f"could not start {where}: no answer within {timeout:g} s")
-    if _host.error is not None:
-        raise UsageError(f"could not start {where}: {one_line(_host.error)}")
+    if host.error is not None:
+        raise UsageError(f"could not start {where}: {one_line(host.error)}")
 
 
 def wait_for_given_up_start() -> None:
     """Wait until a start given up earlier (Ctrl-C, timeout) has shut down what it started."""
     if _host is not None and _host.given_up:
-        _host.join()
+        _host.wait_until_over()
 
 
 def ensure_running(options: StartOptions) -> None:

@@ -85,3 +85,103 @@ def test_a_restarting_actor_pauses_its_views_which_resume_and_fail_only_when_it_
     assert "failed: The actor is dead because" in repr(state_table)
     wait_for(lambda: phoenix_row(listing) is None, what="the dead actor leaving the listing")
     assert set(REFRESHER.views) == {listing}
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    """A real ipykernel of its own (SIGINT for Ctrl-C), with the extension loaded and no Ray yet."""
+    from kernel_driver import Kernel
+
+    started = Kernel()
+    started.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport time, psutil, ray")
+    yield started
+    started.close()
+
+
+def interrupt_after(kernel, code: str, seconds: float):
+    """Run `code`, press Ctrl-C after `seconds`; what the cell sent, and how long it took to end after Ctrl-C."""
+    request = kernel.submit(code)
+    time.sleep(seconds)
+    pressed = time.monotonic()
+    kernel.interrupt()
+    result = kernel.collect(request, timeout=30)
+    return result, time.monotonic() - pressed
+
+
+def kernel_value(kernel, expression: str):
+    """The value of a Python literal expression evaluated in the kernel."""
+    import ast
+
+    return ast.literal_eval(kernel.check(f"print(repr({expression}))").stdout.strip())
+
+
+TWO_CLASSES = "%%actor\nclass Job:\n    def get_progress(self):\n        return 0.5\nclass Other:\n    pass\n"
+RAY_CHILDREN = "[p.name() for p in psutil.Process().children(recursive=True)]"
+
+
+def test_ctrl_c_while_the_first_actor_cell_starts_ray_undoes_the_start(kernel):
+    result, after_ctrl_c = interrupt_after(kernel, TWO_CLASSES, 2.0)
+    assert after_ctrl_c < 1
+    assert result.error == ("KeyboardInterrupt", "the start of a local Ray was interrupted; nothing of it is kept")
+    assert kernel_value(kernel, "[name in globals() for name in ('Job', 'Other')]") == [False, False]
+    kernel.check("from ray_magics import ray_session\nray_session.wait_for_given_up_start()")
+    assert kernel_value(kernel, "ray.is_initialized()") is False
+    deadline = time.monotonic() + 10
+    while kernel_value(kernel, RAY_CHILDREN) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert kernel_value(kernel, RAY_CHILDREN) == []
+    assert kernel.check(TWO_CLASSES).stdout == "Job → Ray actor (tracked)\nOther → Ray actor (tracked)\n"
+    assert kernel_value(kernel, "ray.get(Job.remote().get_progress.remote())") == 0.5
+
+
+ENDLESS = """%%actor --no-track
+class Endless:
+    '''Never done: one more step at each poll.'''
+    def __init__(self):
+        self.done = 0
+    def get_progress(self):
+        self.done += 1
+        return (self.done, 10**9)
+"""
+BAR_STATE = "[len(REFRESHER.views), bar.bar.value, bar.finished.is_set(), bar.bar.bar_style]"
+
+
+def test_ctrl_c_ends_a_progress_wait_quietly_and_the_bar_stays_live(kernel):
+    kernel.check(ENDLESS)
+    kernel.check("endless = Endless.remote()\nray.get(endless.get_progress.remote())")
+    result, after_ctrl_c = interrupt_after(kernel, "%actor_progress endless --wait --interval 0.1", 1.0)
+    assert after_ctrl_c < 1
+    assert (result.error, result.stdout, result.stderr) == (None, "", "")
+    kernel.check("from ray_magics.refresher import REFRESHER\n(bar,) = REFRESHER.views")
+    views, value, finished, style = kernel_value(kernel, BAR_STATE)
+    time.sleep(0.5)
+    assert kernel_value(kernel, BAR_STATE)[1] > value
+    assert (views, finished, style) == (1, False, "info")
+    kernel.check("REFRESHER.stop_all('test over')")
+
+
+BUSY = """%%actor
+import time
+class Busy:
+    '''Tracked; its one call slot is taken, so %actors waits for its call counts.'''
+    def work(self, seconds):
+        time.sleep(seconds)
+"""
+
+
+def test_ctrl_c_while_actors_waits_for_call_counts_leaves_the_refresher_and_next_magic_working(kernel):
+    kernel.check(ENDLESS)
+    kernel.check(BUSY)
+    kernel.check("import ray_magics\nfrom ray_magics.refresher import REFRESHER\n"
+                 "endless = Endless.remote()\nbar = ray_magics.progress(endless, interval=0.1)\n"
+                 "busy = Busy.remote()\nray.get(busy.work.remote(0))\nbusy.work.remote(30)")
+    result, after_ctrl_c = interrupt_after(kernel, "%actors --class Busy", 0.3)
+    assert after_ctrl_c < 1
+    assert result.error[0] == "KeyboardInterrupt"
+    views, value, finished, style = kernel_value(kernel, BAR_STATE)
+    time.sleep(0.5)
+    assert kernel_value(kernel, BAR_STATE)[1] > value
+    assert (views, finished) == (1, False)
+    shown = kernel.check("%actors --class Endless").text
+    assert "Endless" in shown and "ALIVE" in shown
+    kernel.check("REFRESHER.stop_all('test over')\nray.kill(busy)")
