@@ -1,12 +1,18 @@
 """Faults underneath the magics: actors that restart, Ctrl-C in a real kernel, Ray out of reach."""
 
+import json
 import os
 import signal
+import socket
+import subprocess
+import sys
 import time
 
 import pytest
 import ray
+from conftest import usage_error
 from IPython.utils.capture import capture_output
+from traitlets import TraitError
 
 import ray_magics
 from ray_magics.refresher import REFRESHER
@@ -185,3 +191,70 @@ def test_ctrl_c_while_actors_waits_for_call_counts_leaves_the_refresher_and_next
     shown = kernel.check("%actors --class Endless").text
     assert "Endless" in shown and "ALIVE" in shown
     kernel.check("REFRESHER.stop_all('test over')\nray.kill(busy)")
+
+
+UNREACHABLE = """
+import json, sys, time
+from IPython.core.error import UsageError
+from IPython.testing.globalipapp import start_ipython
+import ray
+ip = start_ipython()
+ip.run_line_magic("load_ext", "ray_magics")
+report = []
+for line in sys.argv[1:]:
+    started = time.monotonic()
+    try:
+        ip.run_line_magic("ray_init", line)
+        outcome = "no error"
+    except UsageError as error:
+        outcome = str(error)
+    report.append([outcome, time.monotonic() - started, ray.is_initialized()])
+print(json.dumps(report))
+"""
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_ray_out_of_reach_at_an_address_is_one_line_within_the_timeout():
+    port = closed_port()
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        silent_port = silent.getsockname()[1]
+        lines = [
+            f"--address 127.0.0.1:{port}",
+            f"--address ray://127.0.0.1:{port} --timeout 3",
+            f"--address 127.0.0.1:{silent_port} --timeout 2",
+        ]
+        result = subprocess.run([sys.executable, "-c", UNREACHABLE, *lines], capture_output=True, text=True,
+                                timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    (refused, seconds, initialized), (client_refused, client_seconds, _), (silent_one, silent_seconds, after) = (
+        json.loads(result.stdout.strip().splitlines()[-1])
+    )
+    assert refused == f"could not reach 127.0.0.1:{port}: Connection refused"
+    assert client_refused == f"could not reach ray://127.0.0.1:{port}: Connection refused"
+    assert max(seconds, client_seconds) < 1
+    assert silent_one == f"could not start 127.0.0.1:{silent_port}: no answer within 2 s"
+    assert 2 <= silent_seconds < 3
+    assert (initialized, after) == (False, False)
+
+
+def test_the_connect_timeout_is_a_validated_setting_and_a_ray_init_option(ip):
+    magics = ip.magics_manager.registry["RayMagics"]
+    assert magics.connect_timeout == 10
+    with pytest.raises(TraitError, match="connect_timeout must be > 0"):
+        magics.connect_timeout = 0
+    assert usage_error(lambda: ip.run_line_magic("ray_init", "--timeout 2")) == (
+        "%ray_init: --timeout limits the connect to a cluster at --address"
+    )
+    assert usage_error(lambda: ip.run_line_magic("ray_init", "--address 127.0.0.1:1 --timeout 0")) == (
+        "%ray_init: --timeout must be a number of seconds > 0, got 0"
+    )
+    assert usage_error(lambda: ip.run_line_magic("ray_init", "--address 127.0.0.1:1 --timeout -1")).startswith(
+        "%ray_init: argument --timeout: expected a number ≥ 0"
+    )
