@@ -51,11 +51,12 @@ print(json.dumps({"red_at": time.time(), "style": bar.bar.bar_style, "text": rep
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(record_testsuite_property):
     cluster = LocalCluster()
     try:
         cluster.start_head()
         cluster.add_node("accel", resources='{"accel": 1}')
+        record_testsuite_property("cluster_start_seconds", round(sum(cluster.start_seconds), 2))
         yield cluster
     finally:
         cluster.stop()
@@ -143,7 +144,7 @@ def test_actors_show_the_node_they_really_run_on(cluster, kernel, form):
     assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."
 
 
-def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster, kernel):
+def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster, kernel, record_property):
     doomed = cluster.add_node("doomed", resources='{"doomed": 1}')
     kernel.check("%ray_init --address auto")
     kernel.check(WHERE)
@@ -183,6 +184,7 @@ def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster,
     red = kernel.collect(waiting, timeout=CELL_TIMEOUT)
     assert red.error is None, red.stderr
     seen = json.loads(red.stdout)
+    record_property("red_after_seconds", round(seen["red_at"] - signalled, 3))
     assert seen["style"] == "danger", seen
     assert seen["red_at"] - signalled < RED_WITHIN, f"red after {seen['red_at'] - signalled:.2f} s"
     reason = seen["text"].removeprefix("doomed: 50% (1/2) failed: ")
