@@ -85,5 +85,10 @@ class Kernel:
         self.manager.interrupt_kernel()
 
     def close(self) -> None:
-        self.client.stop_channels()
-        self.manager.shutdown_kernel(now=False)
+        """Shut the kernel down and stop every thread of its client, the heartbeat's too."""
+        try:
+            self.manager.shutdown_kernel(now=False)
+        finally:
+            self.client.stop_channels()
+            if self.client.hb_channel.is_alive():
+                self.client.hb_channel.stop()
