@@ -12,6 +12,12 @@ import threading
 HOST_CHECK = 0.2  # how often the host looks whether the Ray it started is still the one running
 
 
+def session_name(worker) -> str | None:
+    """The session of the local Ray node this process runs or joined (holding the node itself delays its shutdown)."""
+    node = worker._global_node
+    return None if node is None else node.session_name
+
+
 class RayHost(threading.Thread):
     """Runs `ray.init(**kwargs)`, then stays until that Ray is shut down (or the start given up)."""
 
@@ -56,12 +62,21 @@ class RayHost(threading.Thread):
             self._ray.init(**self._kwargs)
         except BaseException as error:  # noqa: BLE001 - handed to the thread that waits
             self.error = error
-        node = worker._global_node  # this start's local node (None for a Ray Client)
+        session = session_name(worker)  # names this start's local node (None for a Ray Client)
         self._returned.set()
         if self.error is None:
-            while self._ray.is_initialized() and worker._global_node is node:
-                if self._given_up.wait(HOST_CHECK):
-                    break
-            else:
-                return  # shut down by someone else: nothing of it left to host
+            while not self._given_up.wait(HOST_CHECK):
+                if not self._still_hosting(worker, session):
+                    return  # shut down by someone else: nothing of it left to host
         self._ray.shutdown()  # a failed or given-up start: stop whatever it started
+
+    def _still_hosting(self, worker, session) -> bool:
+        """Whether the Ray this host started still runs; a shutdown under way counts as running.
+
+        Leaving while a `ray.shutdown()` still talks to the processes would kill them under
+        it (they die with this thread), so the look waits for Ray's connect/shutdown lock.
+        """
+        from .background_ray import connected_ray  # (it imports Ray's session module, which imports this)
+
+        with connected_ray() as ray:
+            return ray is not None and session_name(worker) == session
