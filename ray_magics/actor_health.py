@@ -8,6 +8,7 @@ RESTARTING (with its restart count), back, or DEAD for good.
 
 from dataclasses import dataclass
 
+from .cluster_state import ActorFacts, read_actors
 from .ray_session import import_ray, one_line
 
 RESTARTING, DEAD = "RESTARTING", "DEAD"
@@ -33,15 +34,13 @@ def ray_error_reason(error: BaseException) -> str:
     return one_line(error)
 
 
-def actor_record(actor_id: str) -> dict:
-    """The GCS's record of one actor (`State`, `NumRestarts`…), {} if it knows none."""
-    from ray._private import state
-
-    return state.actors(actor_id)
+def actor_facts(actor_id: str) -> ActorFacts | None:
+    """What the GCS knows of one actor (also through Ray Client), None if it knows nothing."""
+    return next((facts for facts in read_actors() if facts.actor_id == actor_id), None)
 
 
-def restart_notice(record: dict) -> str:
-    restarts = record["NumRestarts"]
+def restart_notice(facts: ActorFacts) -> str:
+    restarts = facts.restarts
     return f"actor restarting (restart {restarts})" if restarts else "actor unavailable, retrying"
 
 
@@ -51,17 +50,17 @@ def failed_poll(error: BaseException, actor_id: str | None) -> Outage:
     if actor_id is None or not isinstance(error, import_ray().exceptions.RayActorError):
         return Outage(reason, final=True)
     try:
-        record = actor_record(actor_id)
+        facts = actor_facts(actor_id)
     except Exception:  # noqa: BLE001 - without the record the actor counts as gone
         return Outage(reason, final=True)
-    if not record or record["State"] == DEAD:
+    if facts is None or facts.state == DEAD:
         return Outage(reason, final=True)
-    return Outage(restart_notice(record), final=False)
+    return Outage(restart_notice(facts), final=False)
 
 
 def stalled_poll(actor_id: str | None) -> Outage | None:
     """Why a poll is still unanswered when the next is due: the actor restarting, or None."""
     if actor_id is None:
         return None
-    record = actor_record(actor_id)
-    return Outage(restart_notice(record), final=False) if record.get("State") == RESTARTING else None
+    facts = actor_facts(actor_id)
+    return Outage(restart_notice(facts), final=False) if facts is not None and facts.state == RESTARTING else None

@@ -31,7 +31,10 @@ class FinishingView(LiveView):
 
     @property
     def actor_id(self) -> str | None:
-        return None if self._method is None else self._method._actor._actor_id.hex()
+        if self._method is None:
+            return None
+        handle = getattr(self._method, "_actor", None) or self._method._actor_handle  # (through Ray Client)
+        return handle._actor_id.hex()
 
     def request(self):
         return submit(self._method)

@@ -7,6 +7,7 @@ import math
 
 from . import ray_session
 from .handles import is_actor_handle, is_actor_method, method_label
+from .on_cluster import through_client
 from .refresher import REFRESHER
 
 
@@ -34,6 +35,17 @@ def running_ray():
     return ray_session.import_ray()
 
 
+def polling_ray():
+    """The `ray` module, once Ray runs here through a driver connection, which live bars and tables poll through."""
+    ray = running_ray()
+    if through_client():
+        raise ValueError(
+            "live progress bars and tables need a driver connection (%ray_init --address auto or HOST:PORT), "
+            "not Ray Client (ray://)"
+        )
+    return ray
+
+
 def refresh_timing(interval, timeout) -> float:
     """The interval between polls (the setting's, if None); both checked to be seconds > 0."""
     if timeout is not None:
@@ -51,7 +63,7 @@ def start(view, wait: bool, timeout: float | None):
 
 def actor_method(handle, method: str):
     """`handle.<method>`, checked to be a method of a live actor handle."""
-    running_ray()
+    polling_ray()
     if not is_actor_handle(handle):
         raise TypeError(f"expected a Ray actor handle, got {type(handle).__name__}")
     bound = getattr(handle, method, None)
@@ -84,7 +96,7 @@ def table(bound_method, interval=None, until=None, wait=False, timeout=None, lab
     `until`, compared as strings. With `wait`, block until then (at most `timeout`
     seconds; Ctrl-C ends the wait). `label` names the table (default `Class.method`).
     """
-    running_ray()
+    polling_ray()
     if not is_actor_method(bound_method):
         raise TypeError(f"expected an actor method such as handle.state, got {type(bound_method).__name__}")
     interval = refresh_timing(interval, timeout)

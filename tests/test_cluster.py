@@ -41,6 +41,28 @@ class Survivor(Where):
     def ping(self):
         return "pong"
 '''
+STEPS_ACTOR = '''%%actor --num-cpus 0
+class Steps:
+    def __init__(self):
+        self.polls = 0
+
+    def get_progress(self):
+        self.polls = min(self.polls + 1, 5)
+        return self.polls, 5
+
+    def state(self):
+        return ["DONE" if self.polls == 5 else "RUNNING"]
+'''
+LIVE_VIEWS_FINISH = '''
+steps = Steps.remote()
+bar = ray_magics.progress(steps, interval=0.05, wait=True, timeout=30)
+table = ray_magics.table(steps.state, interval=0.05, until="DONE", wait=True, timeout=30)
+print(json.dumps([bar.bar.bar_style, repr(bar), repr(table)]))
+'''
+LIVE_THROUGH_CLIENT = (
+    "live progress bars and tables need a driver connection (%ray_init --address auto or HOST:PORT), "
+    "not Ray Client (ray://)"
+)
 WAIT_FOR_DANGER = '''
 import json, time
 deadline = time.time() + 10
@@ -141,6 +163,15 @@ def test_actors_show_the_node_they_really_run_on(cluster, kernel, form):
     nodes = node_lines(status_lines(kernel))
     assert nodes[accel_node[:8]].endswith("ALIVE, CPU 1/1, accel 1/1")
     assert nodes[head_node[:8]].endswith("ALIVE, CPU 1/1")
+
+    kernel.check(STEPS_ACTOR)
+    if form == "HOST:PORT":
+        style, bar, table = json.loads(kernel.check("import json" + LIVE_VIEWS_FINISH).stdout)
+        assert (style, bar, table) == ("success", "Progress: 100% (5/5) done", "Steps.state: 1 row, done (all DONE)")
+    else:
+        kernel.check("steps = Steps.remote()")
+        refused = kernel.run("%actor_progress steps").stderr
+        assert refused == f"UsageError: %actor_progress: {LIVE_THROUGH_CLIENT}\n"
     assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."
 
 
