@@ -182,10 +182,13 @@ def ensure_running(options: StartOptions) -> None:
 
 
 def shutdown() -> bool:
-    """Disconnect from Ray (stopping the embedded one); False if it was not running."""
+    """Disconnect from Ray (stopping the embedded one) and end its host thread; False if it was not running."""
     if not is_running():
         return False
     sys.modules["ray"].shutdown()
+    if _host is not None:
+        _host.give_up()
+        _host.wait_until_over()
     return True
 
 
