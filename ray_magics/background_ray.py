@@ -56,11 +56,5 @@ def get_ready(ref):
 
 
 def submit(method):
-    """Call an actor method with no arguments: its ObjectRef (`method.remote()`, never starting Ray).
-
-    A Ray Client method goes through its connection, which never starts Ray.
-    """
-    actor_method = import_ray().actor.ActorMethod
-    if not isinstance(method, actor_method):
-        return method.remote()
-    return without_auto_init(actor_method._remote)(method)
+    """Call an actor method with no arguments: its ObjectRef (`method.remote()`, never starting Ray)."""
+    return without_auto_init(import_ray().actor.ActorMethod._remote)(method)

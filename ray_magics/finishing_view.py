@@ -30,11 +30,8 @@ class FinishingView(LiveView):
         self._print_when_finished = None if widget_frontend() else sys.stdout
 
     @property
-    def actor_id(self) -> str | None:
-        if self._method is None:
-            return None
-        handle = getattr(self._method, "_actor", None) or self._method._actor_handle  # (through Ray Client)
-        return handle._actor_id.hex()
+    def actor_id(self) -> str:
+        return self._method._actor._actor_id.hex()
 
     def request(self):
         return submit(self._method)

@@ -6,7 +6,6 @@ Every check runs before anything starts, so bad input leaves nothing behind.
 import math
 
 from . import ray_session
-from .handles import is_actor_handle, is_actor_method, method_label
 from .on_cluster import through_client
 from .refresher import REFRESHER
 
@@ -63,11 +62,11 @@ def start(view, wait: bool, timeout: float | None):
 
 def actor_method(handle, method: str):
     """`handle.<method>`, checked to be a method of a live actor handle."""
-    polling_ray()
-    if not is_actor_handle(handle):
+    ray = polling_ray()
+    if not isinstance(handle, ray.actor.ActorHandle):
         raise TypeError(f"expected a Ray actor handle, got {type(handle).__name__}")
     bound = getattr(handle, method, None)
-    if not is_actor_method(bound):
+    if not isinstance(bound, ray.actor.ActorMethod):
         raise ValueError(f"the actor has no method {method!r}")
     return bound
 
@@ -87,6 +86,11 @@ def progress(handle, method="get_progress", interval=None, description=None, uni
     return start(ProgressView(bound, interval, description, unit), wait, timeout)
 
 
+def method_label(bound) -> str:
+    """`Class.method` of a bound actor method (from Ray's private attributes)."""
+    return f"{bound._actor._ray_actor_creation_function_descriptor.class_name}.{bound._method_name}"
+
+
 def table(bound_method, interval=None, until=None, wait=False, timeout=None, label=None):
     """A live table of what `bound_method()` (e.g. `handle.state`) returns, refreshed in the background.
 
@@ -96,8 +100,8 @@ def table(bound_method, interval=None, until=None, wait=False, timeout=None, lab
     `until`, compared as strings. With `wait`, block until then (at most `timeout`
     seconds; Ctrl-C ends the wait). `label` names the table (default `Class.method`).
     """
-    polling_ray()
-    if not is_actor_method(bound_method):
+    ray = polling_ray()
+    if not isinstance(bound_method, ray.actor.ActorMethod):
         raise TypeError(f"expected an actor method such as handle.state, got {type(bound_method).__name__}")
     interval = refresh_timing(interval, timeout)
     from .table_view import TableView  # imports ipywidgets: only when a table is made
