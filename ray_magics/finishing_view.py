@@ -19,8 +19,9 @@ class FinishingView(LiveView):
     """A live view of `method` (a bound actor method) drawn in `self.widget`, that finishes once.
 
     Subclasses draw while holding `_lock` and call `_finish()`, still holding it, to end;
-    `_stop(reason)` shows a failure for good, and ends; `_pause(notice)` shows why polling
-    waits, until the next value is drawn.
+    `_stop(reason)` shows a failure for good, and ends. A subclass clears `_notice` when it
+    draws a value, says in `_live_status` how it goes, and draws `_reason` or `_notice` in
+    `_draw_outage`.
     """
 
     def __init__(self, method):
@@ -28,6 +29,14 @@ class FinishingView(LiveView):
         self._method = method
         self._lock = threading.Lock()
         self._print_when_finished = None if widget_frontend() else sys.stdout
+        self._reason = None  # why polling ended early, for good
+        self._notice = None  # why polling waits (the actor restarts), until the next value
+
+    @property
+    def status(self) -> str:
+        if self._reason is not None:
+            return f"failed: {self._reason}"
+        return self._notice if self._notice is not None else self._live_status()
 
     @property
     def actor_id(self) -> str:
@@ -48,12 +57,18 @@ class FinishingView(LiveView):
     def pause(self, notice: str) -> None:
         with self._lock:
             if not self.finished.is_set():
-                self._pause(notice)
+                self._notice = notice
+                self._draw_outage()
 
     def _stop(self, reason: str) -> None:
+        self._reason = reason
+        self._draw_outage()
+        self._finish()
+
+    def _live_status(self) -> str:
         raise NotImplementedError
 
-    def _pause(self, notice: str) -> None:
+    def _draw_outage(self) -> None:
         raise NotImplementedError
 
     def wait(self, timeout: float | None = None) -> bool:

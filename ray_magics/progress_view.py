@@ -70,8 +70,6 @@ class ProgressView(FinishingView):
         self._started = clock()
         self._first = None  # (time, fraction, done) of the first reading, for rate and ETA
         self._reading = Reading(0.0)
-        self._reason = None
-        self._notice = None  # why polling waits (the actor restarts), until the next reading
         self.label = widgets.HTML(escape(self.description))
         self.bar = widgets.FloatProgress(min=0, max=1, value=0, bar_style=RUNNING, layout=widgets.Layout(flex="2"))
         self.info = widgets.HTML()
@@ -79,12 +77,7 @@ class ProgressView(FinishingView):
         self._part_bars = {}
         self.widget = widgets.VBox([widgets.HBox([self.label, self.bar, self.info]), self.parts])
 
-    @property
-    def status(self) -> str:
-        if self._reason is not None:
-            return f"failed: {self._reason}"
-        if self._notice is not None:
-            return self._notice
+    def _live_status(self) -> str:
         return "done" if self._reading.complete else "running"
 
     def __repr__(self) -> str:
@@ -116,16 +109,11 @@ class ProgressView(FinishingView):
                 self._finish()
             return reading.complete
 
-    def _stop(self, reason: str) -> None:
-        self._reason = reason
-        set_traits(self.bar, bar_style=DANGER)
-        set_traits(self.info, value=escape(f"{percent(self._reading)} {reason}"))
-        self._finish()
-
-    def _pause(self, notice: str) -> None:
-        self._notice = notice
-        set_traits(self.bar, bar_style=WARNING)
-        set_traits(self.info, value=escape(f"{percent(self._reading)} {notice}"))
+    def _draw_outage(self) -> None:
+        """Red with the reason polling ended, or amber with why it waits."""
+        failed = self._reason is not None
+        set_traits(self.bar, bar_style=DANGER if failed else WARNING)
+        set_traits(self.info, value=escape(f"{percent(self._reading)} {self._reason if failed else self._notice}"))
 
     def _draw_parts(self, reading: Reading) -> None:
         if reading.parts.keys() != self._part_bars.keys():

@@ -41,16 +41,9 @@ class TableView(FinishingView):
         self._table: Table | None = None
         self._last_change = None  # (poll, seconds since start) when the table last changed
         self._done = False
-        self._reason = None
-        self._notice = None  # why polling waits (the actor restarts), until the next value
         self.widget = widgets.HTML(self._html())
 
-    @property
-    def status(self) -> str:
-        if self._reason is not None:
-            return f"failed: {self._reason}"
-        if self._notice is not None:
-            return self._notice
+    def _live_status(self) -> str:
         return f"done (all {self.until})" if self._done else "running"
 
     def __repr__(self) -> str:
@@ -81,13 +74,7 @@ class TableView(FinishingView):
                 self._finish()
             return self._done
 
-    def _stop(self, reason: str) -> None:
-        self._reason = reason
-        set_traits(self.widget, value=self._html())
-        self._finish()
-
-    def _pause(self, notice: str) -> None:
-        self._notice = notice
+    def _draw_outage(self) -> None:
         set_traits(self.widget, value=self._html())
 
     def _elapsed(self) -> float:
