@@ -8,7 +8,7 @@ RESTARTING (with its restart count), back, or DEAD for good.
 
 from dataclasses import dataclass
 
-from .cluster_state import ActorFacts, read_actors
+from .cluster_state import ActorFacts, read_actor
 from .ray_session import import_ray, one_line
 
 RESTARTING, DEAD = "RESTARTING", "DEAD"
@@ -34,11 +34,6 @@ def ray_error_reason(error: BaseException) -> str:
     return one_line(error)
 
 
-def actor_facts(actor_id: str) -> ActorFacts | None:
-    """What the GCS knows of one actor (also through Ray Client), None if it knows nothing."""
-    return next((facts for facts in read_actors() if facts.actor_id == actor_id), None)
-
-
 def restart_notice(facts: ActorFacts) -> str:
     restarts = facts.restarts
     return f"actor restarting (restart {restarts})" if restarts else "actor unavailable, retrying"
@@ -50,7 +45,7 @@ def failed_poll(error: BaseException, actor_id: str | None) -> Outage:
     if actor_id is None or not isinstance(error, import_ray().exceptions.RayActorError):
         return Outage(reason, final=True)
     try:
-        facts = actor_facts(actor_id)
+        facts = read_actor(actor_id)
     except Exception:  # noqa: BLE001 - without the record the actor counts as gone
         return Outage(reason, final=True)
     if facts is None or facts.state == DEAD:
@@ -62,5 +57,5 @@ def stalled_poll(actor_id: str | None) -> Outage | None:
     """Why a poll is still unanswered when the next is due: the actor restarting, or None."""
     if actor_id is None:
         return None
-    facts = actor_facts(actor_id)
+    facts = read_actor(actor_id)
     return Outage(restart_notice(facts), final=False) if facts is not None and facts.state == RESTARTING else None

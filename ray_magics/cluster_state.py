@@ -164,26 +164,44 @@ def read_actors() -> list[ActorFacts]:
 
 def actor_facts() -> list[ActorFacts]:
     """`read_actors` where Ray's core worker is."""
+    raw_records = _gcs_accessor().get_actor_table(None, None)  # every job, every state
+    return [facts_of_record(raw) for raw in raw_records]
+
+
+def read_actor(actor_id: str) -> ActorFacts | None:
+    """What the GCS knows of one actor (by hex id), None if it knows nothing of it."""
+    return on_cluster(one_actor_facts, actor_id)
+
+
+def one_actor_facts(actor_id: str) -> ActorFacts | None:
+    """`read_actor` where Ray's core worker is."""
+    import ray
+
+    raw = _gcs_accessor().get_actor_info(ray.ActorID(bytes.fromhex(actor_id)))
+    return None if raw is None else facts_of_record(raw)
+
+
+def _gcs_accessor():
     from ray._private import state
+
+    return state.state._connect_and_get_accessor()
+
+
+def facts_of_record(raw: bytes) -> ActorFacts:
+    """The facts of a serialized GCS `ActorTableData` record."""
     from ray.core.generated import gcs_pb2
 
-    record_type = gcs_pb2.ActorTableData
-    state_name = record_type.ActorState.Name
-    raw_records = state.state._connect_and_get_accessor().get_actor_table(None, None)  # every job, every state
-    records = (record_type.FromString(raw) for raw in raw_records)
-    return [
-        ActorFacts(
-            actor_id=record.actor_id.hex(),
-            class_name=record.class_name,
-            name=record.name,
-            state=state_name(record.state),
-            pid=record.pid,
-            node_id=_hex_id(record.address.node_id),
-            restarts=record.num_restarts,
-            start_ms=record.start_time,
-            end_ms=record.end_time,
-            death_cause=death_reason(record.death_cause) if record.HasField("death_cause") else "",
-            handle_spec=handle_spec(record),
-        )
-        for record in records
-    ]
+    record = gcs_pb2.ActorTableData.FromString(raw)
+    return ActorFacts(
+        actor_id=record.actor_id.hex(),
+        class_name=record.class_name,
+        name=record.name,
+        state=gcs_pb2.ActorTableData.ActorState.Name(record.state),
+        pid=record.pid,
+        node_id=_hex_id(record.address.node_id),
+        restarts=record.num_restarts,
+        start_ms=record.start_time,
+        end_ms=record.end_time,
+        death_cause=death_reason(record.death_cause) if record.HasField("death_cause") else "",
+        handle_spec=handle_spec(record),
+    )
