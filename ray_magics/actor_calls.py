@@ -10,11 +10,14 @@ then runs in a task on the cluster with a reader of its own (`on_cluster`), and 
 counts back as plain data.
 """
 
+import time
+
 from .call_tracking import COUNTS_METHOD, CallCounts
 from .on_cluster import on_cluster, through_client
 from .ray_session import import_ray
 
 ALIVE = "ALIVE"
+WAIT_SLICE = 0.1  # longest single wait for counts
 
 
 def weak_handle(spec: bytes):
@@ -39,6 +42,17 @@ def read_counts(actors, timeout: float) -> dict:
     return CallCountReader().read(actors, timeout)
 
 
+def ready_within(ray, refs: list, timeout: float) -> set:
+    """The refs ready within `timeout`, waited for in slices: Ctrl-C is seen between two of Ray's waits."""
+    deadline = time.monotonic() + timeout
+    while refs:
+        left = max(0.0, deadline - time.monotonic())
+        ready, pending = ray.wait(refs, num_returns=len(refs), timeout=min(left, WAIT_SLICE))
+        if not pending or left <= WAIT_SLICE:
+            return set(ready)
+    return set()
+
+
 class CallCountReader:
     """Reads the call counts of the alive tracked actors among those it is given."""
 
@@ -58,8 +72,7 @@ class CallCountReader:
             for actor_id, method in self._methods.items()
             if method is not None
         }
-        refs = list(self._pending.values())
-        ready = set(ray.wait(refs, num_returns=len(refs), timeout=timeout)[0]) if refs else set()
+        ready = ready_within(ray, list(self._pending.values()), timeout)
         counts = {}
         for actor_id, ref in list(self._pending.items()):
             if ref not in ready:

@@ -21,7 +21,6 @@ from .refresher import LiveView
 
 FIRST_COUNTS_WAIT = 1.0  # the first drawing waits this long for call counts
 LIVE_COUNTS_WAIT = 0.05  # later polls wait this long; slower answers show at the next poll
-COUNTS_WAIT_SLICE = 0.1  # longest single wait for counts: Ray's wait does not see Ctrl-C, Python between them does
 STOPPED_STYLE = "color:red"
 
 
@@ -83,8 +82,5 @@ class ActorsView(LiveView):
 
     def _poll(self, counts_wait: float) -> Listing:
         actors = choose(read_actors(), self.include_dead, self.class_name)
-        deadline = time.monotonic() + counts_wait
-        counts = self._reader.read(actors, min(counts_wait, COUNTS_WAIT_SLICE))
-        while None in counts.values() and (left := deadline - time.monotonic()) > 0:
-            counts = self._reader.read(actors, min(left, COUNTS_WAIT_SLICE))
+        counts = self._reader.read(actors, counts_wait)
         return Listing(actors, counts, int(time.time() * 1000), self.class_name)
