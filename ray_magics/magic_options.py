@@ -35,12 +35,21 @@ def class_name(text: str) -> str:
 
 def non_negative_number(text: str) -> int | float:
     """A finite number ≥ 0; integral values come back as `int`."""
+    return _finite_number(text, zero_allowed=True)
+
+
+def positive_number(text: str) -> int | float:
+    """A finite number > 0; integral values come back as `int`."""
+    return _finite_number(text, zero_allowed=False)
+
+
+def _finite_number(text: str, zero_allowed: bool) -> int | float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_allowed):
+        raise argparse.ArgumentTypeError(f"expected a number {'≥' if zero_allowed else '>'} 0, got {text!r}")
     return int(value) if value.is_integer() else value
 
 

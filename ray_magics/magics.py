@@ -25,6 +25,7 @@ from .magic_options import (
     live_view_arguments,
     non_negative_number,
     parse_line,
+    positive_number,
     resolve_name,
     switch,
 )
@@ -112,7 +113,7 @@ class RayMagics(Magics):
     @argument("--object-store-memory", type=byte_size, help="Object store of a new local Ray (bytes, 2GB, 512MiB).")
     @argument("--runtime-env", type=json_object, help="Ray runtime environment for this job, as JSON.")
     @switch("dashboard", "Start the dashboard (on 127.0.0.1).", "Start without the dashboard.")
-    @argument("--timeout", dest="connect_timeout", type=non_negative_number,
+    @argument("--timeout", dest="connect_timeout", type=positive_number,
               help="Seconds the cluster at --address has to answer (RayMagics.connect_timeout).")
     @line_magic
     def ray_init(self, line):
@@ -123,8 +124,6 @@ class RayMagics(Magics):
             raise UsageError(f"%ray_init: {', '.join(local_only)} size a new local Ray, not a cluster at --address")
         if args.connect_timeout is not None and not (args.address or self.address):
             raise UsageError("%ray_init: --timeout limits the connect to a cluster at --address")
-        if args.connect_timeout == 0:
-            raise UsageError("%ray_init: --timeout must be a number of seconds > 0, got 0")
         if ray_session.is_running():
             print("Ray is already running in this kernel; %ray_shutdown first to start another.")
             return
