@@ -34,6 +34,11 @@ class RayHost(threading.Thread):
     def given_up(self) -> bool:
         return self._given_up.is_set()
 
+    @property
+    def winding_down(self) -> bool:
+        """Given up, and still shutting down (or still waiting to shut down) what it started."""
+        return self.given_up and not self._over.is_set()
+
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until `ray.init` returned (then `error` tells how); False after `timeout`.
 

@@ -80,8 +80,13 @@ def import_ray():
 
 
 def is_running() -> bool:
-    """Whether this process is connected to a Ray cluster (never imports Ray, nor waits for its import)."""
+    """Whether this process is connected to a Ray cluster it keeps (never imports Ray, nor waits for its import).
+
+    A start given up (Ctrl-C, timeout) does not count while it shuts down what it started.
+    """
     if _first_import is not None and not _first_import_over.is_set():
+        return False
+    if _host is not None and _host.winding_down:
         return False
     ray = sys.modules.get("ray")
     return ray is not None and ray.is_initialized()
@@ -176,7 +181,6 @@ def wait_for_given_up_start() -> None:
 
 def ensure_running(options: StartOptions) -> None:
     """Start Ray with `options` unless this process is already connected."""
-    wait_for_given_up_start()
     if not is_running():
         start(options)
 
