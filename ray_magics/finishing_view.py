@@ -12,6 +12,7 @@ from IPython.display import display
 
 from .background_ray import submit
 from .frontend import widget_frontend
+from .kernel_waits import wait_event
 from .refresher import LiveView
 
 
@@ -74,7 +75,7 @@ class FinishingView(LiveView):
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the view finishes or `timeout`; Ctrl-C ends the wait, the view stays live."""
         try:
-            return self.finished.wait(timeout)
+            return wait_event(self.finished, timeout)
         except KeyboardInterrupt:
             return False
 

@@ -9,6 +9,8 @@ was given up is shut down as soon as `ray.init` returns, so no half-started Ray 
 
 import threading
 
+from .kernel_waits import wait_event
+
 HOST_CHECK = 0.2  # how often the host looks whether the Ray it started is still the one running
 
 
@@ -44,11 +46,11 @@ class RayHost(threading.Thread):
 
         Ctrl-C raises `KeyboardInterrupt` here at once.
         """
-        return self._returned.wait(timeout)
+        return wait_event(self._returned, timeout)
 
     def wait_until_over(self) -> None:
         """Wait until the host has shut down, or left, the Ray it started. Ctrl-C ends the wait."""
-        self._over.wait()
+        wait_event(self._over)
 
     def give_up(self) -> None:
         """Nobody waits for this start any more: shut its Ray down once `ray.init` returns."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from IPython.core.error import UsageError
 
 from .cluster_address import check_reachable
+from .kernel_waits import wait_event
 from .ray_host import RayHost
 
 OBJECT_STORE_SHARE = 0.3
@@ -73,7 +74,7 @@ def import_ray():
             _first_import = threading.Thread(target=_import_first, name="ray_magics-import", daemon=True)
             _first_import.start()
     if _first_import is not None:
-        _first_import_over.wait()
+        wait_event(_first_import_over)
     import ray
 
     return ray

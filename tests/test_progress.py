@@ -12,7 +12,7 @@ import time
 
 import pytest
 import ray
-from conftest import usage_error
+from conftest import usage_error, wait_for
 from IPython.utils.capture import capture_output
 from traitlets import TraitError
 
@@ -80,13 +80,6 @@ def scripted(actor_pool):
     yield make
     for handle in fresh_ones:
         ray.kill(handle)
-
-
-def wait_for(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def set_and_show(view, handle, value):
@@ -268,6 +261,24 @@ def test_wait_timeout_and_ctrl_c_end_the_wait_and_leave_the_bar_live(ip, scripte
     assert time.monotonic() - started < 2
     assert len(REFRESHER.views) == 2
     assert not any(view.finished.is_set() for view in REFRESHER.views)
+
+
+def test_ctrl_c_landing_on_another_thread_still_ends_the_wait_at_once(ip, scripted):
+    """A process's SIGINT may be delivered to any thread; the kernel's wait must still end."""
+    ip.user_ns["job"] = scripted(0.5)
+    pressed = []
+
+    def press_ctrl_c_on_this_thread():
+        pressed.append(time.monotonic())
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+    interrupt = threading.Timer(0.3, press_ctrl_c_on_this_thread)
+    interrupt.start()
+    with capture_output():
+        ip.run_line_magic("actor_progress", "job --interval 0.05 --wait")
+    interrupt.join()
+    assert time.monotonic() - pressed[0] < 0.5
+    assert len(REFRESHER.views) == 1 and not REFRESHER.views[0].finished.is_set()
 
 
 def test_the_default_interval_is_a_validated_setting(ip, scripted):

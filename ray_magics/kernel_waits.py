@@ -1,0 +1,22 @@
+"""Waits on the kernel's thread that Ctrl-C always ends at once.
+
+A SIGINT sent to the process may land on any of its threads; CPython then raises
+`KeyboardInterrupt` only when the main thread next runs Python code. A main thread blocked
+in one unbounded `Event.wait()` would never see it, so it waits in short slices instead.
+"""
+
+import threading
+import time
+
+SLICE = 0.1  # longest single wait: the delay Ctrl-C may have
+
+
+def wait_event(event: threading.Event, timeout: float | None = None) -> bool:
+    """`event.wait(timeout)`, in slices, so that Ctrl-C raises `KeyboardInterrupt` within one."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = SLICE if deadline is None else min(SLICE, deadline - time.monotonic())
+        if left <= 0:
+            return event.is_set()
+        if event.wait(left):
+            return True
