@@ -1,5 +1,6 @@
 """A real IPython shell with the extension loaded, against one real Ray (2 CPUs)."""
 
+import socket
 import threading
 import time
 
@@ -41,6 +42,21 @@ def no_leaked_threads(request):
     while (leaked := set(threading.enumerate()) - before) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not leaked, f"threads left running: {sorted(t.name for t in leaked)}"
+
+
+def wait_for(condition, timeout=5.0, what="condition"):
+    """Poll `condition` until it is true; fail if it is not within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
+        time.sleep(0.01)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (just released by the OS)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def usage_error(run) -> str:

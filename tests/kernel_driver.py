@@ -5,6 +5,7 @@ of the test's own), a real interrupt (SIGINT to the kernel), a kernel that must 
 Ray failing underneath it.
 """
 
+import ast
 import os
 import queue
 import time
@@ -79,6 +80,10 @@ class Kernel:
         result = self.run(code, timeout)
         assert result.error is None, f"{code!r} raised {result.error}: {result.stderr}"
         return result
+
+    def value(self, expression: str):
+        """The value of a Python literal expression (numbers, strings, lists, dicts...) evaluated in the kernel."""
+        return ast.literal_eval(self.check(f"print(repr({expression}))").stdout.strip())
 
     def interrupt(self) -> None:
         """Ctrl-C: SIGINT to the kernel process."""

@@ -11,7 +11,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,17 +18,12 @@ import time
 from pathlib import Path
 
 import psutil
+from conftest import free_port
 
 RAY = str(Path(sys.executable).with_name("ray"))
 STARTED = "Ray runtime started."
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class LocalCluster:

@@ -1,10 +1,9 @@
 """`%actors` and `ray_magics.actors`: the cluster's actors from the GCS, drawn once or kept live."""
 
-import time
 
 import pytest
 import ray
-from conftest import usage_error
+from conftest import usage_error, wait_for
 from IPython.utils.capture import capture_output
 
 import ray_magics
@@ -59,13 +58,6 @@ def spawn():
 
 def rows_by_name(view):
     return {row["name"]: row for row in view.rows}
-
-
-def wait_for(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def test_rows_show_live_tracked_and_untracked_actors(classes, spawn):

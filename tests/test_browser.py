@@ -4,7 +4,6 @@ live widgets are refreshed in the background, and the page shows them finish."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import free_port
 from live_notebooks import STEPS_ACTOR, SUPERVISOR_ACTOR, live_notebook
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
@@ -78,12 +78,6 @@ def chromium():
             pytest.fail("no headless Chromium: `python3 run.py test` installs Debian's chromium-headless-shell")
         pytest.skip("no headless Chromium here (CI installs it and never skips this test)")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -118,11 +118,6 @@ def node_lines(status: dict) -> dict:
     return {label.removeprefix("node "): value for label, value in status.items() if label.startswith("node ")}
 
 
-def value(kernel: Kernel, expression: str):
-    """A JSON-able value computed in the kernel."""
-    return json.loads(kernel.check(f"import json; print(json.dumps({expression}))").stdout)
-
-
 @pytest.mark.parametrize("form", ["auto", "HOST:PORT", "ray://HOST:PORT"])
 def test_each_address_form_connects_and_shows_every_node(cluster, kernel, form):
     address = {"auto": "auto", "HOST:PORT": cluster.address, "ray://HOST:PORT": cluster.client_address}[form]
@@ -148,10 +143,10 @@ def test_actors_show_the_node_they_really_run_on(cluster, kernel, form):
     kernel.check(HEAD_ACTOR)
     kernel.check("import ray; accel = OnAccel.remote(); accel_node = ray.get(accel.node.remote(), timeout=60)")
     kernel.check("head = OnHead.remote(); head_node = ray.get(head.node.remote(), timeout=60)")
-    accel_node, head_node = value(kernel, "[accel_node, head_node]")
+    accel_node, head_node = kernel.value("[accel_node, head_node]")
     assert accel_node != head_node
     kernel.check("import ray_magics; accel_calls = dict(ray_magics.calls(accel))")
-    assert value(kernel, "accel_calls") == {"node": 1}
+    assert kernel.value("accel_calls") == {"node": 1}
 
     [listing] = kernel.check("%actors").displays
     rows = {row["class"]: row for row in text_table(listing)}
@@ -191,7 +186,7 @@ def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster,
         "doomed_nodes = ray.get([d.node.remote() for d in doomed], timeout=60)\n"
         "survivor_node = ray.get(survivor.node.remote(), timeout=60)"
     )
-    doomed_nodes, survivor_node, head_node = value(kernel, "[doomed_nodes, survivor_node, head_node]")
+    doomed_nodes, survivor_node, head_node = kernel.value("[doomed_nodes, survivor_node, head_node]")
     assert survivor_node == head_node
     [doomed_node] = set(doomed_nodes)
     assert doomed_node != head_node
@@ -205,7 +200,7 @@ def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster,
         "while bar.bar.value != 0.5 and time.time() < deadline:\n"
         "    time.sleep(0.01)"
     )
-    assert "doomed: 50% (1/2) running" == value(kernel, "repr(bar)")
+    assert "doomed: 50% (1/2) running" == kernel.value("repr(bar)")
 
     waiting = kernel.submit(WAIT_FOR_DANGER)
     time.sleep(0.5)  # the waiting cell is running

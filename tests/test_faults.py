@@ -10,7 +10,7 @@ import time
 
 import pytest
 import ray
-from conftest import usage_error
+from conftest import free_port, usage_error, wait_for
 from IPython.utils.capture import capture_output
 from traitlets import TraitError
 
@@ -44,13 +44,6 @@ def no_live_views():
     REFRESHER.stop_all("test over")
 
 
-def wait_for(condition, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
-        time.sleep(0.02)
-
-
 def phoenix_row(view):
     view_rows = [row for row in view.rows if row["class"] == "Phoenix"]
     return view_rows[0] if view_rows else None
@@ -64,23 +57,26 @@ def test_a_restarting_actor_pauses_its_views_which_resume_and_fail_only_when_it_
     bar = ray_magics.progress(handle, interval=POLL)
     state_table = ray_magics.table(handle.state, interval=POLL)
     listing = ray_magics.actors(class_name="Phoenix", watch=True, interval=POLL)
-    wait_for(lambda: bar.bar.value > 0 and state_table.polls > 0, what="first polls")
+    wait_for(lambda: bar.bar.value > 0 and state_table.polls > 0, timeout=10, what="first polls")
     assert (phoenix_row(listing)["state"], phoenix_row(listing)["restarts"]) == ("ALIVE", "0")
 
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: bar.bar.bar_style == "warning", what="the bar showing the restart")
+    wait_for(lambda: bar.bar.bar_style == "warning", timeout=10, what="the bar showing the restart")
     assert bar.info.value.endswith("actor restarting (restart 1)")
     assert repr(bar).endswith("actor restarting (restart 1)")
-    wait_for(lambda: repr(state_table).endswith("actor restarting (restart 1)"), what="the table showing the restart")
+    wait_for(
+        lambda: repr(state_table).endswith("actor restarting (restart 1)"),
+        timeout=10, what="the table showing the restart",
+    )
     assert "actor restarting (restart 1)" in state_table.widget.value
     assert (phoenix_row(listing)["state"], phoenix_row(listing)["restarts"]) == ("RESTARTING", "1")
     assert not bar.finished.is_set() and not state_table.finished.is_set()
 
-    wait_for(lambda: bar.bar.bar_style == "info", what="the bar resuming")
+    wait_for(lambda: bar.bar.bar_style == "info", timeout=10, what="the bar resuming")
     resumed_at = bar.bar.value
-    wait_for(lambda: bar.bar.value > resumed_at, what="the bar moving again")
-    wait_for(lambda: repr(state_table) == "Phoenix.state: 2 rows, running", what="the table resuming")
-    wait_for(lambda: phoenix_row(listing)["state"] == "ALIVE", what="the listing showing it alive")
+    wait_for(lambda: bar.bar.value > resumed_at, timeout=10, what="the bar moving again")
+    wait_for(lambda: repr(state_table) == "Phoenix.state: 2 rows, running", timeout=10, what="the table resuming")
+    wait_for(lambda: phoenix_row(listing)["state"] == "ALIVE", timeout=10, what="the listing showing it alive")
     assert phoenix_row(listing)["restarts"] == "1"
     assert {bar, state_table, listing} <= set(REFRESHER.views)
 
@@ -89,7 +85,7 @@ def test_a_restarting_actor_pauses_its_views_which_resume_and_fail_only_when_it_
     assert bar.bar.get_state()["bar_style"] == "danger"
     assert "failed: The actor is dead because" in repr(bar)
     assert "failed: The actor is dead because" in repr(state_table)
-    wait_for(lambda: phoenix_row(listing) is None, what="the dead actor leaving the listing")
+    wait_for(lambda: phoenix_row(listing) is None, timeout=10, what="the dead actor leaving the listing")
     assert set(REFRESHER.views) == {listing}
 
 
@@ -114,13 +110,6 @@ def interrupt_after(kernel, code: str, seconds: float):
     return result, time.monotonic() - pressed
 
 
-def kernel_value(kernel, expression: str):
-    """The value of a Python literal expression evaluated in the kernel."""
-    import ast
-
-    return ast.literal_eval(kernel.check(f"print(repr({expression}))").stdout.strip())
-
-
 TWO_CLASSES = "%%actor\nclass Job:\n    def get_progress(self):\n        return 0.5\nclass Other:\n    pass\n"
 RAY_CHILDREN = "[p.name() for p in psutil.Process().children(recursive=True)]"
 
@@ -129,15 +118,15 @@ def test_ctrl_c_while_the_first_actor_cell_starts_ray_undoes_the_start(kernel):
     result, after_ctrl_c = interrupt_after(kernel, TWO_CLASSES, 2.0)
     assert after_ctrl_c < 1
     assert result.error == ("KeyboardInterrupt", "the start of a local Ray was interrupted; nothing of it is kept")
-    assert kernel_value(kernel, "[name in globals() for name in ('Job', 'Other')]") == [False, False]
+    assert kernel.value("[name in globals() for name in ('Job', 'Other')]") == [False, False]
     kernel.check("from ray_magics import ray_session\nray_session.wait_for_given_up_start()")
-    assert kernel_value(kernel, "ray.is_initialized()") is False
+    assert kernel.value("ray.is_initialized()") is False
     deadline = time.monotonic() + 10
-    while kernel_value(kernel, RAY_CHILDREN) and time.monotonic() < deadline:
+    while kernel.value(RAY_CHILDREN) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert kernel_value(kernel, RAY_CHILDREN) == []
+    assert kernel.value(RAY_CHILDREN) == []
     assert kernel.check(TWO_CLASSES).stdout == "Job → Ray actor (tracked)\nOther → Ray actor (tracked)\n"
-    assert kernel_value(kernel, "ray.get(Job.remote().get_progress.remote())") == 0.5
+    assert kernel.value("ray.get(Job.remote().get_progress.remote())") == 0.5
 
 
 ENDLESS = """%%actor --no-track
@@ -159,9 +148,9 @@ def test_ctrl_c_ends_a_progress_wait_quietly_and_the_bar_stays_live(kernel):
     assert after_ctrl_c < 1
     assert (result.error, result.stdout, result.stderr) == (None, "", "")
     kernel.check("from ray_magics.refresher import REFRESHER\n(bar,) = REFRESHER.views")
-    views, value, finished, style = kernel_value(kernel, BAR_STATE)
+    views, value, finished, style = kernel.value(BAR_STATE)
     time.sleep(0.5)
-    assert kernel_value(kernel, BAR_STATE)[1] > value
+    assert kernel.value(BAR_STATE)[1] > value
     assert (views, finished, style) == (1, False, "info")
     kernel.check("REFRESHER.stop_all('test over')")
 
@@ -184,9 +173,9 @@ def test_ctrl_c_while_actors_waits_for_call_counts_leaves_the_refresher_and_next
     result, after_ctrl_c = interrupt_after(kernel, "%actors --class Busy", 0.3)
     assert after_ctrl_c < 1
     assert result.error[0] == "KeyboardInterrupt"
-    views, value, finished, style = kernel_value(kernel, BAR_STATE)
+    views, value, finished, style = kernel.value(BAR_STATE)
     time.sleep(0.5)
-    assert kernel_value(kernel, BAR_STATE)[1] > value
+    assert kernel.value(BAR_STATE)[1] > value
     assert (views, finished) == (1, False)
     shown = kernel.check("%actors --class Endless").text
     assert "Endless" in shown and "ALIVE" in shown
@@ -213,14 +202,8 @@ print(json.dumps(report))
 """
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_ray_out_of_reach_at_an_address_is_one_line_within_the_timeout():
-    port = closed_port()
+    port = free_port()
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()

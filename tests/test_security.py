@@ -7,7 +7,6 @@ import shlex
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
@@ -17,6 +16,7 @@ import ipywidgets as widgets
 import psutil
 import pytest
 import ray
+from conftest import wait_for
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 from ray._raylet import AuthenticationTokenLoader
@@ -227,13 +227,6 @@ def html_values(widget) -> list[str]:
     return values
 
 
-def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-
-
 @pytest.fixture(scope="module")
 def hostile_class(session_shell):
     with capture_output():
@@ -260,7 +253,7 @@ def hostile(hostile_class):
 def test_a_progress_bar_shows_hostile_labels_parts_and_reasons_as_text(hostile):
     handle = hostile(HOSTILE)
     bar = ray_magics.progress(handle, description=HOSTILE, unit=HOSTILE)
-    wait_for(lambda: bar._part_bars)
+    wait_for(lambda: bar._part_bars, timeout=10)
     texts = [shown_as_text(value) for value in html_values(bar.widget)]
     assert texts.count(HOSTILE) == 2  # the description and the part's name
     assert any(f"50% · 1/2 {HOSTILE}" in text for text in texts)  # the unit
@@ -271,7 +264,7 @@ def test_a_progress_bar_shows_hostile_labels_parts_and_reasons_as_text(hostile):
 
 def test_a_state_table_shows_hostile_keys_and_cells_as_text(hostile):
     table = ray_magics.table(hostile(HOSTILE).state)
-    wait_for(lambda: table.polls)
+    wait_for(lambda: table.polls, timeout=10)
     text = shown_as_text(table.widget.get_state()["value"])
     assert text.count(HOSTILE) == 3  # the header, the cell, the state cell
     failing = ray_magics.table(hostile(HOSTILE).word, wait=True, timeout=10)

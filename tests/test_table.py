@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 import ray
-from conftest import usage_error
+from conftest import usage_error, wait_for
 from IPython.utils.capture import capture_output
 
 import ray_magics
@@ -128,13 +128,6 @@ def scripted(scripted_actor):
         return scripted_actor
 
     return make
-
-
-def wait_for(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def test_until_done_stops_the_supervisor_table_after_the_last_step(supervisor):
