@@ -171,18 +171,17 @@ class Refresher:
             return False
         views = {ref: view for view, ref in in_flight.items()}
         slice_ = min(WAIT_SLICE, max(0.0, next_due - time.monotonic()))
-        for ref in wait(list(views), slice_):  # a batch per wait
-            self._deliver(views[ref], ref)
+        ready = wait(list(views), slice_)  # a batch per wait, and one get for the batch
+        for ref, (value, error) in zip(ready, get_ready(ready), strict=True):
+            self._deliver(views[ref], ref, value, error)
         return True
 
-    def _deliver(self, view: LiveView, ref) -> None:
+    def _deliver(self, view: LiveView, ref, value, error: BaseException | None) -> None:
         with self._lock:
             if self._in_flight.get(view) is not ref:
                 return  # stopped meanwhile
             del self._in_flight[view]
-        try:
-            value = get_ready(ref)
-        except Exception as error:  # noqa: BLE001 - every Ray failure is judged, then shown
+        if error is not None:  # every Ray failure is judged, then shown
             outage = failed_poll(error, view.actor_id)
             if outage.final:
                 self._end(view, outage.reason)
