@@ -2,9 +2,9 @@
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/live_widgets_overhead.py
+    .venv/bin/python benchmarks/live_widgets_overhead.py [pi | refresher]
 
-It prints (about 2-3 minutes on 2 cores):
+It prints (about 2-3 minutes on 2 cores; name one part to run only that one):
 
 1. The π Monte Carlo workload of Ray's "Monte Carlo estimation of π" tutorial (a progress
    actor, one sampling task per CPU reporting every `FREQUENCY_REPORT` samples), scaled to
@@ -28,6 +28,7 @@ import contextlib
 import io
 import os
 import statistics
+import sys
 import textwrap
 import threading
 import time
@@ -310,7 +311,10 @@ def stop_ray(shell):
     return len(ray_processes), len(left)
 
 
-def main():
+PARTS = ("pi", "refresher")
+
+
+def main(parts=PARTS):
     start = time.perf_counter()
     print(f"Load average before the run: {load_average()}\n")
     shell = new_shell()
@@ -319,8 +323,10 @@ def main():
         shell.run_line_magic("ray_init", "")
     print(textwrap.indent(setup.getvalue().strip(), "  | "), end="\n\n")
     try:
-        benchmark_progress_bar(shell)
-        benchmark_refresher(shell)
+        if "pi" in parts:
+            benchmark_progress_bar(shell)
+        if "refresher" in parts:
+            benchmark_refresher(shell)
     finally:
         started, left = stop_ray(shell)
     print(f"  %ray_shutdown: {started} Ray processes had been started, {left} left running; "
@@ -331,4 +337,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    chosen = sys.argv[1:] or PARTS
+    if not set(chosen) <= set(PARTS):
+        sys.exit(f"usage: live_widgets_overhead.py [{' | '.join(PARTS)}]")
+    main(chosen)
