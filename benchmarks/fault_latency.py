@@ -1,0 +1,108 @@
+"""How fast the magics answer Ctrl-C and a direct `ray.shutdown()`, in real kernels.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/fault_latency.py
+
+Each Ctrl-C case runs `ATTEMPTS` times, each in a fresh ipykernel (driven through
+tests/kernel_driver.py): the interrupt is sent while the cell is in the named phase, and
+the time from the interrupt to the cell's end is reported (median and worst). Then, in one
+kernel, six live views and a direct `ray.shutdown()`: how long the shutdown takes, and how
+long after it returns every view has stopped. Targets are printed beside the figures;
+they are measured, not asserted. About 2 minutes on 2 cores.
+"""
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from kernel_driver import Kernel  # noqa: E402 - the tests' real-kernel driver
+
+ATTEMPTS = 3
+TARGET_SECONDS = 1.0
+ACTOR_CELL = "%%actor\nclass Job:\n    def get_progress(self):\n        return 0.5\n"
+ENDLESS = (
+    "%%actor --num-cpus 0\nclass Endless:\n    def get_progress(self):\n        return 0.5\n"
+    "    def state(self):\n        return ['RUNNING']\n"
+)
+BUSY = (
+    "%%actor --num-cpus 0\nclass Busy:\n    def work(self, seconds):\n"
+    "        import time\n        time.sleep(seconds)\n"
+)
+CASES = [  # (what, cells run first, the cell interrupted, seconds into it)
+    ("first %%actor while Ray is imported", ["%load_ext ray_magics"], ACTOR_CELL, 0.3),
+    ("first %%actor while Ray starts", ["%load_ext ray_magics", "import ray"], ACTOR_CELL, 1.0),
+    ("%actor_progress --wait", ["%load_ext ray_magics", ENDLESS, "h = Endless.remote()"],
+     "%actor_progress h --interval 0.1 --wait", 1.0),
+    ("%actors waiting for a busy actor's counts",
+     ["%load_ext ray_magics", BUSY, "b = Busy.remote()", "b.work.remote(30)"], "%actors", 0.3),
+]
+SHUTDOWN_CELL = """
+import json, time, ray, ray_magics
+bars = [ray_magics.progress(Endless.remote(), interval=0.05) for _ in range(5)]
+table = ray_magics.table(Endless.remote().state, interval=0.05)
+while not (all(bar.bar.value == 0.5 for bar in bars) and table.polls):
+    time.sleep(0.01)
+views = [*bars, table]
+started = time.monotonic()
+ray.shutdown()
+returned = time.monotonic()
+while not all(view.finished.is_set() for view in views):
+    time.sleep(0.001)
+print(json.dumps([returned - started, time.monotonic() - returned, sorted({view.status for view in views})]))
+"""
+
+
+def interrupt_latency(setup: list[str], cell: str, after: float) -> float:
+    """Seconds from Ctrl-C to the end of `cell`, in a fresh kernel."""
+    kernel = Kernel()
+    try:
+        for code in setup:
+            kernel.check(code)
+        request = kernel.submit(cell)
+        time.sleep(after)
+        pressed = time.monotonic()
+        kernel.interrupt()
+        kernel.collect(request, timeout=120)
+        return time.monotonic() - pressed
+    finally:
+        close(kernel)
+
+
+def shutdown_latency() -> tuple[float, float, list[str]]:
+    kernel = Kernel()
+    try:
+        kernel.check("%load_ext ray_magics")
+        kernel.check(ENDLESS)
+        return tuple(json.loads(kernel.check(SHUTDOWN_CELL).stdout))
+    finally:
+        close(kernel)
+
+
+def close(kernel: Kernel) -> None:
+    """Stop the kernel's Ray first (so its processes end quietly), then the kernel."""
+    kernel.run("%ray_shutdown", timeout=60)
+    kernel.close()
+
+
+def verdict(seconds: float) -> str:
+    return "met" if seconds < TARGET_SECONDS else "missed"
+
+
+def main():
+    print(f"Ctrl-C: seconds from the interrupt to the cell's end ({ATTEMPTS} fresh kernels each)")
+    for what, setup, cell, after in CASES:
+        times = [interrupt_latency(setup, cell, after) for _ in range(ATTEMPTS)]
+        print(f"  {what:<45} median {statistics.median(times):.2f} s, worst {max(times):.2f} s "
+              f"(target < {TARGET_SECONDS:g} s: {verdict(max(times))})")
+    took, stopped_after, statuses = shutdown_latency()
+    print(f"\nDirect ray.shutdown() with 6 live views: it took {took:.2f} s; every view stopped "
+          f"{stopped_after:.3f} s after it returned (target < {TARGET_SECONDS:g} s: {verdict(stopped_after)}); "
+          f"statuses {statuses}")
+
+
+if __name__ == "__main__":
+    main()
