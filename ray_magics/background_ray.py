@@ -70,5 +70,11 @@ def _outcome(get, ref) -> tuple:
 
 
 def submit(method):
-    """Call an actor method with no arguments: its ObjectRef (`method.remote()`, never starting Ray)."""
-    return without_auto_init(import_ray().actor.ActorMethod._remote)(method)
+    """Call an actor method with no arguments: its ObjectRef (`method.remote()`, never starting Ray).
+
+    A Ray Client method goes through its connection, which never starts Ray.
+    """
+    driver_method = import_ray().actor.ActorMethod
+    if not isinstance(method, driver_method):
+        return method.remote()
+    return without_auto_init(driver_method._remote)(method)

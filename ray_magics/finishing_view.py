@@ -12,6 +12,7 @@ from IPython.display import display
 
 from .background_ray import submit
 from .frontend import widget_frontend
+from .handles import method_actor_id
 from .kernel_waits import wait_event
 from .refresher import LiveView
 
@@ -41,7 +42,7 @@ class FinishingView(LiveView):
 
     @property
     def actor_id(self) -> str:
-        return self._method._actor._actor_id.hex()
+        return method_actor_id(self._method)
 
     def request(self):
         return submit(self._method)

@@ -1,11 +1,38 @@
-"""Actor handles, as Ray makes them in a driver or through Ray Client."""
+"""Actor handles and their methods, as Ray makes them in a driver or through Ray Client (`ray://`)."""
 
 from .ray_session import import_ray
 
 
-def is_actor_handle(obj) -> bool:
-    """Whether `obj` is a Ray actor handle (`ActorHandle`, or `ClientActorHandle` through `ray://`)."""
+def _kinds(driver: str, client: str) -> tuple[type, ...]:
     ray = import_ray()
-    from ray.util.client.common import ClientActorHandle
+    from ray.util.client import common
 
-    return isinstance(obj, (ray.actor.ActorHandle, ClientActorHandle))
+    return getattr(ray.actor, driver), getattr(common, client)
+
+
+def is_actor_handle(obj) -> bool:
+    """Whether `obj` is a Ray actor handle (`ActorHandle`, or `ClientActorHandle`)."""
+    return isinstance(obj, _kinds("ActorHandle", "ClientActorHandle"))
+
+
+def is_actor_method(obj) -> bool:
+    """Whether `obj` is a method of an actor handle, such as `handle.state`."""
+    return isinstance(obj, _kinds("ActorMethod", "ClientRemoteMethod"))
+
+
+def method_actor_id(method) -> str:
+    """The hex id of the actor whose method `method` is."""
+    handle = method._actor if isinstance(method, import_ray().actor.ActorMethod) else method._actor_handle
+    return handle._actor_id.hex()
+
+
+def method_label(method) -> str:
+    """`Class.method` of an actor method (through Ray Client the class is read from the GCS)."""
+    if isinstance(method, import_ray().actor.ActorMethod):
+        class_name = method._actor._ray_actor_creation_function_descriptor.class_name
+    else:
+        from .cluster_state import read_actor
+
+        facts = read_actor(method_actor_id(method))
+        class_name = facts.class_name if facts is not None else "actor"
+    return f"{class_name}.{method._method_name}"

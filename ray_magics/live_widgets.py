@@ -6,7 +6,7 @@ Every check runs before anything starts, so bad input leaves nothing behind.
 import math
 
 from . import ray_session
-from .on_cluster import through_client
+from .handles import is_actor_handle, is_actor_method, method_label
 from .refresher import REFRESHER
 
 
@@ -34,17 +34,6 @@ def running_ray():
     return ray_session.import_ray()
 
 
-def polling_ray():
-    """The `ray` module, once Ray runs here through a driver connection, which live bars and tables poll through."""
-    ray = running_ray()
-    if through_client():
-        raise ValueError(
-            "live progress bars and tables need a driver connection (%ray_init --address auto or HOST:PORT), "
-            "not Ray Client (ray://)"
-        )
-    return ray
-
-
 def refresh_timing(interval, timeout) -> float:
     """The interval between polls (the setting's, if None); both checked to be seconds > 0."""
     if timeout is not None:
@@ -62,11 +51,11 @@ def start(view, wait: bool, timeout: float | None):
 
 def actor_method(handle, method: str):
     """`handle.<method>`, checked to be a method of a live actor handle."""
-    ray = polling_ray()
-    if not isinstance(handle, ray.actor.ActorHandle):
+    running_ray()
+    if not is_actor_handle(handle):
         raise TypeError(f"expected a Ray actor handle, got {type(handle).__name__}")
     bound = getattr(handle, method, None)
-    if not isinstance(bound, ray.actor.ActorMethod):
+    if not is_actor_method(bound):
         raise ValueError(f"the actor has no method {method!r}")
     return bound
 
@@ -86,11 +75,6 @@ def progress(handle, method="get_progress", interval=None, description=None, uni
     return start(ProgressView(bound, interval, description, unit), wait, timeout)
 
 
-def method_label(bound) -> str:
-    """`Class.method` of a bound actor method (from Ray's private attributes)."""
-    return f"{bound._actor._ray_actor_creation_function_descriptor.class_name}.{bound._method_name}"
-
-
 def table(bound_method, interval=None, until=None, wait=False, timeout=None, label=None):
     """A live table of what `bound_method()` (e.g. `handle.state`) returns, refreshed in the background.
 
@@ -100,8 +84,8 @@ def table(bound_method, interval=None, until=None, wait=False, timeout=None, lab
     `until`, compared as strings. With `wait`, block until then (at most `timeout`
     seconds; Ctrl-C ends the wait). `label` names the table (default `Class.method`).
     """
-    ray = polling_ray()
-    if not isinstance(bound_method, ray.actor.ActorMethod):
+    running_ray()
+    if not is_actor_method(bound_method):
         raise TypeError(f"expected an actor method such as handle.state, got {type(bound_method).__name__}")
     interval = refresh_timing(interval, timeout)
     from .table_view import TableView  # imports ipywidgets: only when a table is made

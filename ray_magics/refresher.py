@@ -178,7 +178,7 @@ class Refresher:
 
     def _deliver(self, view: LiveView, ref, value, error: BaseException | None) -> None:
         with self._lock:
-            if self._in_flight.get(view) is not ref:
+            if self._in_flight.get(view) != ref:  # equal, not the same: Ray Client's wait makes new refs
                 return  # stopped meanwhile
             del self._in_flight[view]
         if error is not None:  # every Ray failure is judged, then shown
