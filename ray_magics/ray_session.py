@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from IPython.core.error import UsageError
 
+from .auth_token import keep_token_private
 from .cluster_address import check_reachable
 from .kernel_waits import wait_event
 from .ray_host import RayHost
@@ -160,6 +161,8 @@ def start(options: StartOptions) -> None:
         wait_for_given_up_start()
         if options.address:
             check_reachable(options.address, timeout)
+        else:
+            keep_token_private()
         host = _host = RayHost(ray, init_kwargs(options))
         host.start()
         returned = host.wait(timeout)

@@ -3,7 +3,9 @@ returns runs as code (in the kernel or in the page)."""
 
 import json
 import os
+import re
 import shlex
+import stat
 import subprocess
 import sys
 import textwrap
@@ -116,14 +118,16 @@ def test_a_ray_client_without_the_token_cannot_connect(session_shell, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def dashboard_kernel():
-    """What a separate IPython process reports after `%ray_init --dashboard --runtime-env ...`."""
+def dashboard_kernel(tmp_path_factory):
+    """What a separate IPython process, in a home with no token yet, reports after
+    `%ray_init --dashboard --runtime-env ...`; and the token file it left."""
+    home = tmp_path_factory.mktemp("home")
     kernel = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(DASHBOARD_KERNEL)], env=env_without_ray(os.path.expanduser("~")),
+        [sys.executable, "-c", textwrap.dedent(DASHBOARD_KERNEL)], env=env_without_ray(home),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     try:
-        yield json.loads(kernel.stdout.readline())
+        yield {**json.loads(kernel.stdout.readline()), "token_file": home / ".ray" / "auth_token"}
     finally:
         kernel.stdin.close()
         try:
@@ -136,6 +140,12 @@ def dashboard_kernel():
 @pytest.fixture(scope="module")
 def dashboard_url(dashboard_kernel):
     return dashboard_kernel["dashboard"]
+
+
+def test_the_embedded_rays_token_file_is_readable_by_its_owner_only(dashboard_kernel):
+    token_file = dashboard_kernel["token_file"]
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert re.fullmatch("[0-9a-f]{64}", token_file.read_text())
 
 
 def test_ray_init_runtime_env_json_arrives_intact_through_ipython(dashboard_kernel):
@@ -164,14 +174,15 @@ def test_the_dashboard_listens_on_loopback_only(dashboard_url):
 @pytest.mark.parametrize(
     ("method", "path"), [("GET", "/api/version"), ("GET", "/api/jobs/"), ("POST", "/api/jobs/")]
 )
-def test_the_dashboard_refuses_requests_without_the_token(dashboard_url, method, path):
+def test_the_dashboard_refuses_requests_without_the_token(dashboard_kernel, dashboard_url, method, path):
     url = f"http://{dashboard_url}{path}"
     assert http_status(url, {}, method) == 401
     assert http_status(url, {"Authorization": f"Bearer {WRONG_TOKEN}"}, method) == 403
     assert http_status(url, {"Cookie": f"ray-authentication-token={WRONG_TOKEN}"}, method) == 403
     if method == "GET":
-        assert http_status(url, {"Authorization": f"Bearer {session_token()}"}) == 200
-        assert http_status(url, {"Cookie": f"ray-authentication-token={session_token()}"}) == 200
+        token = dashboard_kernel["token_file"].read_text()
+        assert http_status(url, {"Authorization": f"Bearer {token}"}) == 200
+        assert http_status(url, {"Cookie": f"ray-authentication-token={token}"}) == 200
 
 
 HOSTILE = """<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">' " onmouseover='x'"""
