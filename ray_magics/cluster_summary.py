@@ -4,7 +4,8 @@ from html import escape
 
 from .cluster_state import ClusterFacts
 
-DASHBOARD_OFF = "off (%ray_init --dashboard to turn it on)"
+DASHBOARD_OFF = "off"
+DASHBOARD_HINT = " (%ray_init --dashboard to turn it on)"  # for the embedded Ray only: a cluster's is set at its start
 STATE_ORDER = ("ALIVE", "PENDING_CREATION", "DEPENDENCIES_UNREADY", "RESTARTING", "DEAD")
 
 
@@ -27,11 +28,15 @@ def _node_usage(node, resource: str) -> str:
 
 
 class ClusterSummary:
-    """A cluster at a glance; `detailed` adds per-node rows and actors by state."""
+    """A cluster at a glance; `detailed` adds per-node rows and actors by state.
 
-    def __init__(self, facts: ClusterFacts, detailed: bool):
+    `embedded`: the Ray is the one the magics started here (not a cluster connected to).
+    """
+
+    def __init__(self, facts: ClusterFacts, detailed: bool, embedded: bool = True):
         self.facts = facts
         self.detailed = detailed
+        self.embedded = embedded
 
     def rows(self) -> list[tuple[str, str]]:
         facts = self.facts
@@ -42,7 +47,7 @@ class ClusterSummary:
             ("CPUs", self._usage("CPU")),
             ("GPUs", self._usage("GPU")),
             ("object store", self._usage("object_store_memory", human_bytes)),
-            ("dashboard", f"http://{facts.dashboard_url}" if facts.dashboard_url else DASHBOARD_OFF),
+            ("dashboard", f"http://{facts.dashboard_url}" if facts.dashboard_url else self._dashboard_off()),
         ]
         if self.detailed:
             rows.append(("actors", self._actor_states()))
@@ -50,6 +55,9 @@ class ClusterSummary:
                 (f"node {node.short_id}", self._node_line(node)) for node in self.facts.nodes
             )
         return rows
+
+    def _dashboard_off(self) -> str:
+        return DASHBOARD_OFF + (DASHBOARD_HINT if self.embedded else "")
 
     def _usage(self, resource: str, show=_amount) -> str:
         total = self.facts.total(resource)

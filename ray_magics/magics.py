@@ -47,7 +47,7 @@ def show_live(view, args) -> None:
 
 
 def cluster_summary(detailed: bool) -> ClusterSummary:
-    return ClusterSummary(read_cluster(with_actors=detailed), detailed)
+    return ClusterSummary(read_cluster(with_actors=detailed), detailed, embedded=ray_session.runs_embedded())
 
 
 @magics_class

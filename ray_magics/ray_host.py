@@ -33,6 +33,11 @@ class RayHost(threading.Thread):
         self._over = threading.Event()  # (an interrupted `join` can leave `is_alive()` wrong)
 
     @property
+    def embedded(self) -> bool:
+        """Whether this host starts a local Ray (rather than connecting to a cluster at an address)."""
+        return not self._kwargs.get("address")
+
+    @property
     def given_up(self) -> bool:
         return self._given_up.is_set()
 

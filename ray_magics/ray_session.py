@@ -94,6 +94,11 @@ def is_running() -> bool:
     return ray is not None and ray.is_initialized()
 
 
+def runs_embedded() -> bool:
+    """Whether the Ray running is the embedded one started here (not a cluster at an address)."""
+    return is_running() and _host is not None and _host.embedded
+
+
 def memory_limit() -> int:
     """Bytes of memory this process may use: the machine's, or its cgroup's if lower."""
     limit = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

@@ -120,6 +120,7 @@ def test_each_address_form_connects_and_shows_every_node(cluster, kernel, form):
     [started] = kernel.check(f"%ray_init --address {address}").displays
     assert summary(started)["nodes"] == "2 alive"
     assert summary(started)["CPUs"] == "2"
+    assert summary(started)["dashboard"] == "off"  # set when the cluster started: no %ray_init hint
     status = status_lines(kernel)
     assert status["nodes"] == "2 alive"
     assert status["CPUs"] == "0 used of 2"
