@@ -1,4 +1,4 @@
-"""Waits on the kernel's thread that Ctrl-C always ends at once.
+"""Waits on the kernel's thread that Ctrl-C always ends at once, and the one line it then shows.
 
 A SIGINT sent to the process may land on any of its threads; CPython then raises
 `KeyboardInterrupt` only when the main thread next runs Python code. A main thread blocked
@@ -20,3 +20,14 @@ def wait_event(event: threading.Event, timeout: float | None = None) -> bool:
             return event.is_set()
         if event.wait(left):
             return True
+
+
+def interrupted(message: str) -> KeyboardInterrupt:
+    """A `KeyboardInterrupt` that IPython shows as its one line, without a traceback.
+
+    Formatting a traceback takes IPython a second the first time (longer while Ray's import
+    holds the interpreter); the frames of a magic's wait would say nothing the line does not.
+    """
+    error = KeyboardInterrupt(message)
+    error._render_traceback_ = lambda: [f"KeyboardInterrupt: {message}"]  # IPython's hook for custom tracebacks
+    return error

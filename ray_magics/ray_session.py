@@ -22,7 +22,7 @@ from IPython.core.error import UsageError
 
 from .auth_token import keep_token_private
 from .cluster_address import check_reachable
-from .kernel_waits import wait_event
+from .kernel_waits import interrupted, wait_event
 from .ray_host import RayHost
 
 OBJECT_STORE_SHARE = 0.3
@@ -174,7 +174,7 @@ def start(options: StartOptions) -> None:
     except KeyboardInterrupt:
         if host is not None:
             host.give_up()
-        raise KeyboardInterrupt(f"the start of {where} was interrupted; nothing of it is kept") from None
+        raise interrupted(f"the start of {where} was interrupted; nothing of it is kept") from None
     if not returned:
         host.give_up()
         raise UsageError(f"could not start {where}: no answer within {timeout:g} s")

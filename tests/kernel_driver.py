@@ -24,6 +24,7 @@ class CellResult:
     stderr: str = ""
     displays: list[str] = field(default_factory=list)  # text/plain of each display and result
     error: tuple[str, str] | None = None  # (ename, evalue)
+    traceback: list[str] = field(default_factory=list)  # the error's lines, as the front end shows them
     seconds: float = 0.0
 
     @property
@@ -67,6 +68,7 @@ class Kernel:
                 result.displays.append(content["data"].get("text/plain", ""))
             elif kind == "error":
                 result.error = (content["ename"], content["evalue"])
+                result.traceback = content["traceback"]
             elif kind == "status" and content["execution_state"] == "idle":
                 result.seconds = time.monotonic() - started
                 return result

@@ -129,6 +129,26 @@ def test_ctrl_c_while_the_first_actor_cell_starts_ray_undoes_the_start(kernel):
     assert kernel.value("ray.get(Job.remote().get_progress.remote())") == 0.5
 
 
+def test_ctrl_c_while_the_first_actor_cell_imports_ray_shows_one_line_at_once():
+    """In a fresh kernel Ray's first import takes seconds; Ctrl-C ends the cell, not the import."""
+    from kernel_driver import Kernel
+
+    fresh = Kernel()
+    try:
+        fresh.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport sys")
+        result, after_ctrl_c = interrupt_after(fresh, TWO_CLASSES, 0.3)
+        assert fresh.value("'ray' in sys.modules") is True  # the import went on
+        assert after_ctrl_c < 1
+        message = "the start of a local Ray was interrupted; nothing of it is kept"
+        assert result.error == ("KeyboardInterrupt", message)
+        assert result.traceback == [f"KeyboardInterrupt: {message}"]
+        assert fresh.value("[name in globals() for name in ('Job', 'Other')]") == [False, False]
+        assert fresh.check(TWO_CLASSES).stdout == "Job → Ray actor (tracked)\nOther → Ray actor (tracked)\n"
+        fresh.check("%ray_shutdown")
+    finally:
+        fresh.close()
+
+
 ENDLESS = """%%actor --no-track
 class Endless:
     '''Never done: one more step at each poll.'''
