@@ -13,6 +13,8 @@ A background thread meets two hazards when the user calls `ray.shutdown()` direc
 
 import contextlib
 import functools
+from collections.abc import Callable
+from typing import NamedTuple
 
 from .ray_session import import_ray
 
@@ -44,9 +46,25 @@ def connected_ray():
         yield ray if ray.is_initialized() else None
 
 
+class _RayCalls(NamedTuple):
+    """The Ray functions the thread calls, without the auto-init wrapper (looked up once)."""
+
+    wait: Callable
+    get: Callable
+    method_remote: Callable  # `ActorMethod._remote`
+    method_type: type  # `ActorMethod`: a driver's actor method (not Ray Client's)
+
+
+@functools.cache
+def _ray_calls() -> _RayCalls:
+    ray = import_ray()
+    method = ray.actor.ActorMethod
+    return _RayCalls(without_auto_init(ray.wait), without_auto_init(ray.get), without_auto_init(method._remote), method)
+
+
 def wait(refs: list, timeout: float) -> list:
     """The refs among `refs` that are ready within `timeout` seconds (`ray.wait`, never starting Ray)."""
-    ready, _ = without_auto_init(import_ray().wait)(refs, num_returns=len(refs), timeout=timeout)
+    ready, _ = _ray_calls().wait(refs, num_returns=len(refs), timeout=timeout)
     return ready
 
 
@@ -55,7 +73,7 @@ def get_ready(refs: list) -> list[tuple]:
 
     One `ray.get` for them all; only if one of them failed, one each, to tell which.
     """
-    get = without_auto_init(import_ray().get)
+    get = _ray_calls().get
     try:
         return [(value, None) for value in get(refs, timeout=0)]
     except Exception:  # noqa: BLE001 - any failure: each ref on its own below
@@ -72,9 +90,11 @@ def _outcome(get, ref) -> tuple:
 def submit(method):
     """Call an actor method with no arguments: its ObjectRef (`method.remote()`, never starting Ray).
 
-    A Ray Client method goes through its connection, which never starts Ray.
+    The call leaves no task events: a poll every fraction of a second would fill the
+    cluster's task list (the dashboard's, `ray list tasks`) with polls. A Ray Client method
+    goes through its connection, which never starts Ray.
     """
-    driver_method = import_ray().actor.ActorMethod
-    if not isinstance(method, driver_method):
+    calls = _ray_calls()
+    if not isinstance(method, calls.method_type):
         return method.remote()
-    return without_auto_init(driver_method._remote)(method)
+    return calls.method_remote(method, enable_task_events=False)

@@ -14,6 +14,7 @@ from .finishing_view import FinishingView
 from .progress_protocol import Reading, read_progress
 
 RUNNING, SUCCESS, WARNING, DANGER = "info", "success", "warning", "danger"
+NOTHING = object()  # no value drawn yet
 PART_BAR_HEIGHT = "10px"
 
 
@@ -70,6 +71,8 @@ class ProgressView(FinishingView):
         self._started = clock()
         self._first = None  # (time, fraction, done) of the first reading, for rate and ETA
         self._reading = Reading(0.0)
+        self._value = NOTHING  # the value the reading was read from
+        self._info_second = None  # the whole second of elapsed time the info line was drawn at
         self.label = widgets.HTML(escape(self.description))
         self.bar = widgets.FloatProgress(min=0, max=1, value=0, bar_style=RUNNING, layout=widgets.Layout(flex="2"))
         self.info = widgets.HTML()
@@ -92,22 +95,40 @@ class ProgressView(FinishingView):
         with self._lock:
             if self.finished.is_set():
                 return True
+            now = self._clock()
+            if self._notice is None and self._same_value(value):
+                self._draw_info(now, only_if_a_second_passed=True)  # only the clock moved
+                return False
             try:
                 reading = read_progress(value)
             except ValueError as error:
                 self._stop(str(error))
                 return True
-            self._reading = reading
+            self._reading, self._value = reading, value
             self._notice = None
-            now = self._clock()
             if self._first is None:
                 self._first = (now, reading.fraction, reading.done)
             self._draw_parts(reading)
             draw_bar(self.bar, reading)
-            set_traits(self.info, value=escape(self._info_text(now)))
+            self._draw_info(now)
             if reading.complete:
                 self._finish()
             return reading.complete
+
+    def _same_value(self, value) -> bool:
+        """Whether `value` is the value last drawn (a value that cannot be compared is not)."""
+        try:
+            return type(value) is type(self._value) and bool(value == self._value)
+        except Exception:  # noqa: BLE001 - e.g. arrays inside: read afresh
+            return False
+
+    def _draw_info(self, now: float, only_if_a_second_passed: bool = False) -> None:
+        """The info line; while the value stands still, at most once per whole second elapsed."""
+        second = int(now - self._started)
+        if only_if_a_second_passed and second == self._info_second:
+            return
+        self._info_second = second
+        set_traits(self.info, value=escape(self._info_text(now)))
 
     def _draw_outage(self) -> None:
         """Red with the reason polling ended, or amber with why it waits."""

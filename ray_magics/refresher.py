@@ -127,26 +127,27 @@ class Refresher:
         with self._lock:
             due = [view for view, when in self._due.items() if when <= now + DUE_WINDOW]
             stalled = {view for view in due if view in self._in_flight}
+        polled = []
         for view in due:
             if view in stalled:
                 self._look_at_stalled(view, now)
-            else:
-                self._poll(ray, view, now)
-
-    def _poll(self, ray, view: LiveView, now: float) -> None:
-        try:
-            polled = view.request()
-        except Exception as error:  # noqa: BLE001 - Ray raises many kinds; all become one line
-            self._end(view, one_line(error))
-            return
-        with self._lock:
-            if view not in self._due:
-                return
-            self._due[view] = now + view.interval
-            if isinstance(polled, ray.ObjectRef):
-                self._in_flight[view] = polled
-                return
-        self._show(view, polled)
+                continue
+            try:
+                polled.append((view, view.request()))
+            except Exception as error:  # noqa: BLE001 - Ray raises many kinds; all become one line
+                self._end(view, one_line(error))
+        shown_here = []
+        with self._lock:  # one look for the whole batch
+            for view, value in polled:
+                if view not in self._due:
+                    continue  # stopped meanwhile
+                self._due[view] = now + view.interval
+                if isinstance(value, ray.ObjectRef):
+                    self._in_flight[view] = value
+                else:
+                    shown_here.append((view, value))
+        for view, value in shown_here:
+            self._show(view, value)
 
     def _look_at_stalled(self, view: LiveView, now: float) -> None:
         """A poll unanswered when the next is due: show it if its actor is restarting."""
@@ -165,22 +166,25 @@ class Refresher:
     def _collect(self) -> bool:
         """Wait a slice for the polls in flight and hand results to their views; False if none."""
         with self._lock:
-            in_flight = dict(self._in_flight)
+            views = {ref: view for view, ref in self._in_flight.items()}
             next_due = min(self._due.values(), default=time.monotonic())
-        if not in_flight:
+        if not views:
             return False
-        views = {ref: view for view, ref in in_flight.items()}
         slice_ = min(WAIT_SLICE, max(0.0, next_due - time.monotonic()))
         ready = wait(list(views), slice_)  # a batch per wait, and one get for the batch
-        for ref, (value, error) in zip(ready, get_ready(ready), strict=True):
-            self._deliver(views[ref], ref, value, error)
+        outcomes = get_ready(ready)
+        answered = []
+        with self._lock:  # the results of the views still polling, and only them
+            for ref, (value, error) in zip(ready, outcomes, strict=True):
+                view = views[ref]
+                if self._in_flight.get(view) == ref:  # equal, not the same: Ray Client's wait makes new refs
+                    del self._in_flight[view]
+                    answered.append((view, value, error))
+        for view, value, error in answered:
+            self._deliver(view, value, error)
         return True
 
-    def _deliver(self, view: LiveView, ref, value, error: BaseException | None) -> None:
-        with self._lock:
-            if self._in_flight.get(view) != ref:  # equal, not the same: Ray Client's wait makes new refs
-                return  # stopped meanwhile
-            del self._in_flight[view]
+    def _deliver(self, view: LiveView, value, error: BaseException | None) -> None:
         if error is not None:  # every Ray failure is judged, then shown
             outage = failed_poll(error, view.actor_id)
             if outage.final:

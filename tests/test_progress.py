@@ -362,6 +362,27 @@ def test_rate_elapsed_and_eta_follow_the_clock():
     assert view.info.value == "100% · 10/10 rows · 0.00268 rows/s · 1:02:05 elapsed"
 
 
+def test_a_value_standing_still_redraws_only_the_clock_once_a_second():
+    now = [100.0]
+    view = ProgressView(method=None, interval=0.1, unit="rows", clock=lambda: now[0])
+    view.show((2, 10))
+    sent = []
+    view.info.observe(lambda change: sent.append(change["new"]), "value")
+    view.bar.observe(lambda change: sent.append(change["new"]), names=["value", "bar_style"])
+    now[0] = 100.5
+    view.show((2, 10))
+    assert sent == []  # nothing changed that is shown
+    now[0] = 101.2
+    view.show((2, 10))
+    assert sent == ["20% · 2/10 rows · 0 rows/s · 00:01 elapsed"]
+    view.pause("actor restarting (restart 1)")
+    view.show((2, 10))  # the same value clears the notice
+    assert (view.bar.bar_style, view.status) == ("info", "running")
+    now[0] = 101.4
+    view.show((5, 10))
+    assert (view.bar.value, view.info.value) == (0.5, "50% · 5/10 rows · 2.14 rows/s · 00:01 elapsed · ETA 00:02")
+
+
 def test_counts_are_written_in_full():
     from ray_magics.progress_view import amount
 
