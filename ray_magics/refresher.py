@@ -23,8 +23,14 @@ from .ray_session import one_line
 RAY_GONE = "Ray shut down"
 WAIT_SLICE = 0.05  # longest single `ray.wait`, so new views and `stop_all` are served at once
 JOIN_TIMEOUT = 2.0
-DUE_WINDOW = 0.05  # polls due this soon go with those due now: views fall into step, one batch a turn
+DUE_WINDOW = 0.05  # polls due this soon (at most half their interval) go with those due now: one batch a turn
 STALL_CHECK_INTERVAL = 0.25  # least time between two looks at the actor of a poll still unanswered
+
+
+def next_poll(due: float, interval: float, now: float) -> float:
+    """When a view polled at `now` (due at `due`) polls next: an interval after it was due,
+    so that polls made a little early keep their rate; an interval from now if it fell behind."""
+    return due + interval if due + interval > now else now + interval
 
 
 class LiveView:
@@ -125,7 +131,9 @@ class Refresher:
     def _submit_due(self, ray) -> None:
         now = time.monotonic()
         with self._lock:
-            due = [view for view, when in self._due.items() if when <= now + DUE_WINDOW]
+            due = {
+                view: when for view, when in self._due.items() if when <= now + min(DUE_WINDOW, view.interval / 2)
+            }
             stalled = {view for view in due if view in self._in_flight}
         polled = []
         for view in due:
@@ -141,7 +149,7 @@ class Refresher:
             for view, value in polled:
                 if view not in self._due:
                     continue  # stopped meanwhile
-                self._due[view] = now + view.interval
+                self._due[view] = next_poll(due[view], view.interval, now)
                 if isinstance(value, ray.ObjectRef):
                     self._in_flight[view] = value
                 else:
