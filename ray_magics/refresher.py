@@ -23,13 +23,29 @@ from .ray_session import one_line
 RAY_GONE = "Ray shut down"
 WAIT_SLICE = 0.05  # longest single `ray.wait`, so new views and `stop_all` are served at once
 JOIN_TIMEOUT = 2.0
-DUE_WINDOW = 0.05  # polls due this soon (at most half their interval) go with those due now: one batch a turn
+DUE_WINDOW = 0.05  # polls due this soon (at most half their interval) go with those of their interval due now
 STALL_CHECK_INTERVAL = 0.25  # least time between two looks at the actor of a poll still unanswered
 
 
+def polls_due(due: dict, now: float) -> dict:
+    """The views to poll at `now` (view → when its next poll is due, from `due`: view → when due).
+
+    The views due now, and with them those of the same interval due within the window: views
+    of one interval fall into step (one batch a turn), and each keeps its interval exactly.
+    """
+    phase = {}  # interval → the earliest due time of a view of that interval due now
+    for view, when in due.items():
+        if when <= now:
+            phase[view.interval] = min(when, phase.get(view.interval, when))
+    return {
+        view: next_poll(phase[view.interval], view.interval, now)
+        for view, when in due.items()
+        if view.interval in phase and when <= now + min(DUE_WINDOW, view.interval / 2)
+    }
+
+
 def next_poll(due: float, interval: float, now: float) -> float:
-    """When a view polled at `now` (due at `due`) polls next: an interval after it was due,
-    so that polls made a little early keep their rate; an interval from now if it fell behind."""
+    """When a poll due at `due` and made at `now` is next due: an interval later, or from now if it fell behind."""
     return due + interval if due + interval > now else now + interval
 
 
@@ -131,9 +147,7 @@ class Refresher:
     def _submit_due(self, ray) -> None:
         now = time.monotonic()
         with self._lock:
-            due = {
-                view: when for view, when in self._due.items() if when <= now + min(DUE_WINDOW, view.interval / 2)
-            }
+            due = polls_due(self._due, now)
             stalled = {view for view in due if view in self._in_flight}
         polled = []
         for view in due:
@@ -149,7 +163,7 @@ class Refresher:
             for view, value in polled:
                 if view not in self._due:
                     continue  # stopped meanwhile
-                self._due[view] = next_poll(due[view], view.interval, now)
+                self._due[view] = due[view]
                 if isinstance(value, ray.ObjectRef):
                     self._in_flight[view] = value
                 else:
