@@ -13,11 +13,12 @@ It prints (about 2-3 minutes on 2 cores; name one part to run only that one):
    the default interval, in the order none, bar, bar, none. Widgets are forced on
    (`RAY_MAGICS_WIDGETS=1`); without a front end they only change traits, which is the
    cost measured. The medians' ratio bar/none is reported, and each bar's final state.
-2. The CPU of the refresher thread alone with `IDLE_WIDGETS` idle live progress bars
-   (their method returns a constant `(0, 100)`, so they never finish), over
-   `CPU_WINDOW_SECONDS` s, read per thread with psutil; and the CPU of the whole driver
-   process over as long, minus that of a window with no widgets. Then the time
-   `REFRESHER.stop_all` takes to stop them all.
+2. In a fresh ipykernel (driven through tests/kernel_driver.py, so the widgets send their
+   changes as in a notebook): the CPU of the refresher thread alone with `IDLE_WIDGETS`
+   idle live progress bars displayed (their method returns a constant `(0, 100)`, so they
+   never finish), over `CPU_WINDOW_SECONDS` s, read per thread with psutil; and the CPU of
+   the whole kernel process over as long, minus that of a window with no widgets. Then the
+   time `REFRESHER.stop_all` takes to stop them all.
 3. A pointer to benchmarks/actors_render.py for the time `%actors` takes to render.
 
 Targets are printed beside the figures; they are measured, not asserted. Everything
@@ -26,15 +27,18 @@ the script starts (Ray, its actors, the refresher thread) is stopped before it e
 
 import contextlib
 import io
+import json
 import os
 import statistics
 import sys
 import textwrap
-import threading
 import time
+from pathlib import Path
 
 import psutil
 from reporting import new_shell, print_table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the tests' real-kernel driver
 
 # Forced on before ray_magics is imported: a plain IPython shell would get the text fallback.
 os.environ["RAY_MAGICS_WIDGETS"] = "1"
@@ -199,98 +203,105 @@ def ray_magics_default_interval() -> float:
     return default_interval()
 
 
-# 2. The refresher with idle widgets -----------------------------------------------------------
+# 2. The refresher with idle widgets, in a real kernel -------------------------------------------
 
+# Runs in the kernel: a baseline window with no widget, then a window with the bars displayed.
+REFRESHER_WINDOWS = """
+import json, threading, time
+import psutil, ray, ray_magics
+from ray_magics.refresher import REFRESHER
 
 def refresher_thread():
-    """The refresher's thread, found by its name (None if it is not running)."""
-    return next((thread for thread in threading.enumerate() if thread.name == REFRESHER_NAME), None)
+    return next((thread for thread in threading.enumerate() if thread.name == "ray_magics-refresher"), None)
 
+def thread_cpu(process, native_id):
+    return next(t.user_time + t.system_time for t in process.threads() if t.id == native_id)
 
-def thread_cpu(process, native_id) -> float:
-    """CPU seconds (user + system) of one thread of `process`, by native thread id."""
-    for thread in process.threads():
-        if thread.id == native_id:
-            return thread.user_time + thread.system_time
-    raise RuntimeError(f"thread {native_id} not found")
-
-
-def process_cpu(process) -> float:
+def process_cpu(process):
     times = process.cpu_times()
     return times.user + times.system
 
-
-def polls_served(handles) -> int:
-    """`get_progress` calls served so far by the idle actors (they are tracked)."""
-    import ray_magics
-
+def polls_served(handles):
     return sum(ray_magics.calls(handle)["get_progress"] for handle in handles)
 
+process = psutil.Process()
+started = time.perf_counter()
+handles = [IdleProgress.remote() for _ in range({actors})]
+ray.get([handle.get_progress.remote() for handle in handles])
+actors_seconds = time.perf_counter() - started
 
-def benchmark_refresher(shell):
-    """Section 2: baseline window, then a window with the idle bars; then stop them all."""
-    import ray
-    from IPython.display import display
+assert refresher_thread() is None, "a refresher is already running"
+cpu_before, wall_before = process_cpu(process), time.perf_counter()
+time.sleep({window})
+baseline = (process_cpu(process) - cpu_before) / (time.perf_counter() - wall_before)
 
-    import ray_magics
-    from ray_magics.refresher import REFRESHER
+views = [ray_magics.progress(handles[index % {actors}]) for index in range({widgets})]
+for view in views:
+    display(view)
+time.sleep({settle})
+thread = refresher_thread()
+polls_before = polls_served(handles)
+def now():
+    return thread_cpu(process, thread.native_id), process_cpu(process), time.perf_counter()
 
-    process = psutil.Process()
-    quietly(lambda: shell.run_cell_magic("actor", "--num-cpus 0", IDLE_ACTOR_CELL))
-    started = time.perf_counter()
-    handles = [shell.user_ns["IdleProgress"].remote() for _ in range(IDLE_ACTORS)]
-    ray.get([handle.get_progress.remote() for handle in handles])
-    actors_seconds = time.perf_counter() - started
-    interval = ray_magics_default_interval()
+thread_before, cpu_before, wall_before = now()
+time.sleep({window})
+thread_after, cpu_after, wall_after = now()
+window = wall_after - wall_before
+polls = polls_served(handles) - polls_before
+live = sum(not view.finished.is_set() for view in views)
+
+started = time.perf_counter()
+REFRESHER.stop_all("benchmark over")
+stop_seconds = time.perf_counter() - started
+stopped = sum(view.status == "failed: benchmark over" and view.bar.bar_style == "danger" for view in views)
+for handle in handles:
+    ray.kill(handle)
+print(json.dumps(dict(
+    actors_seconds=actors_seconds, interval=ray_magics.live_widgets.default_interval(), native_id=thread.native_id,
+    refresher=(thread_after - thread_before) / window, with_widgets=(cpu_after - cpu_before) / window,
+    baseline=baseline, polls_per_second=polls / window, live=live, stop_seconds=stop_seconds, stopped=stopped,
+    thread_alive=thread.is_alive(),
+)))
+"""
+
+
+def benchmark_refresher():
+    """Section 2, in a fresh ipykernel (its widgets send their changes as a notebook's do)."""
+    from kernel_driver import Kernel
+
+    kernel = Kernel()
+    try:
+        kernel.check("%load_ext ray_magics\n%ray_init")
+        kernel.check("%%actor --num-cpus 0" + IDLE_ACTOR_CELL)
+        cell = REFRESHER_WINDOWS.format(actors=IDLE_ACTORS, widgets=IDLE_WIDGETS, window=CPU_WINDOW_SECONDS,
+                                        settle=SETTLE_SECONDS)
+        figures = json.loads(kernel.check(cell, timeout=300).stdout.strip().splitlines()[-1])
+        shutdown = kernel.check("%ray_shutdown", timeout=EXIT_TIMEOUT).stdout.strip()
+    finally:
+        kernel.close()
+    interval, refresher = figures["interval"], 100 * figures["refresher"]
     print(f"\n2. The refresher with {IDLE_WIDGETS} idle live progress bars (get_progress returns (0, 100)), "
-          f"default interval {interval:g} s")
+          f"default interval {interval:g} s, in a real ipykernel")
     print(f"  on {IDLE_ACTORS} tracked actors, {IDLE_WIDGETS // IDLE_ACTORS} bars each "
-          f"(started in {actors_seconds:.1f} s); windows of {CPU_WINDOW_SECONDS} s, the bars displayed")
-
-    # Baseline: the same process and actors, no widget.
-    assert refresher_thread() is None, "a refresher is already running"
-    cpu_before, wall_before = process_cpu(process), time.perf_counter()
-    time.sleep(CPU_WINDOW_SECONDS)
-    baseline = (process_cpu(process) - cpu_before) / (time.perf_counter() - wall_before)
-
-    views = [ray_magics.progress(handles[index % IDLE_ACTORS]) for index in range(IDLE_WIDGETS)]
-    quietly(lambda: [display(view) for view in views])
-    time.sleep(SETTLE_SECONDS)
-    thread = refresher_thread()
-    polls_before = polls_served(handles)
-    thread_before, cpu_before, wall_before = thread_cpu(process, thread.native_id), process_cpu(process), \
-        time.perf_counter()
-    time.sleep(CPU_WINDOW_SECONDS)
-    thread_after, cpu_after, wall_after = thread_cpu(process, thread.native_id), process_cpu(process), \
-        time.perf_counter()
-    polls = polls_served(handles) - polls_before
-    window = wall_after - wall_before
-    refresher = (thread_after - thread_before) / window
-    with_widgets = (cpu_after - cpu_before) / window
-    live = sum(not view.finished.is_set() for view in views)
-
+          f"(started in {figures['actors_seconds']:.1f} s); windows of {CPU_WINDOW_SECONDS} s, the bars displayed")
+    with_widgets, baseline = 100 * figures["with_widgets"], 100 * figures["baseline"]
     print_table(
         ("window", "% of one core", "target"),
         [
-            (f"refresher thread ({REFRESHER_NAME}, native id {thread.native_id})", f"{100 * refresher:.2f}",
-             f"≤ {REFRESHER_TARGET:g}% {met(100 * refresher <= REFRESHER_TARGET)}"),
-            ("driver process with the bars", f"{100 * with_widgets:.2f}", ""),
-            ("driver process, no widget (baseline)", f"{100 * baseline:.2f}", ""),
-            ("driver process: with bars - baseline", f"{100 * (with_widgets - baseline):.2f}", ""),
+            (f"refresher thread ({REFRESHER_NAME}, native id {figures['native_id']})", f"{refresher:.2f}",
+             f"≤ {REFRESHER_TARGET:g}% {met(refresher <= REFRESHER_TARGET)}"),
+            ("kernel process with the bars", f"{with_widgets:.2f}", ""),
+            ("kernel process, no widget (baseline)", f"{baseline:.2f}", ""),
+            ("kernel process: with bars - baseline", f"{with_widgets - baseline:.2f}", ""),
         ],
     )
-    expected = IDLE_WIDGETS / interval
-    print(f"  polls served during the window: {polls / window:.1f}/s (expected {expected:g}/s: "
-          f"{IDLE_WIDGETS} bars / {interval:g} s); bars still live: {live} of {IDLE_WIDGETS}")
-
-    started = time.perf_counter()
-    REFRESHER.stop_all("benchmark over")
-    stop_seconds = time.perf_counter() - started
-    stopped = sum(view.status == "failed: benchmark over" and view.bar.bar_style == "danger" for view in views)
-    print(f"  REFRESHER.stop_all took {1000 * stop_seconds:.1f} ms; bars stopped with the reason: "
-          f"{stopped} of {IDLE_WIDGETS}; refresher thread still alive: {thread.is_alive()}")
-    for handle in handles:
-        ray.kill(handle)
+    print(f"  polls served during the window: {figures['polls_per_second']:.1f}/s (expected "
+          f"{IDLE_WIDGETS / interval:g}/s: {IDLE_WIDGETS} bars / {interval:g} s); bars still live: "
+          f"{figures['live']} of {IDLE_WIDGETS}")
+    print(f"  REFRESHER.stop_all took {1000 * figures['stop_seconds']:.1f} ms; bars stopped with the reason: "
+          f"{figures['stopped']} of {IDLE_WIDGETS}; refresher thread still alive: {figures['thread_alive']}; "
+          f"then {shutdown!r}")
 
 
 # Set-up and tear-down --------------------------------------------------------------------------
@@ -314,23 +325,27 @@ def stop_ray(shell):
 PARTS = ("pi", "refresher")
 
 
-def main(parts=PARTS):
-    start = time.perf_counter()
-    print(f"Load average before the run: {load_average()}\n")
+def benchmark_pi():
+    """Section 1, in this process's IPython shell."""
     shell = new_shell()
     with contextlib.redirect_stdout(io.StringIO()) as setup:
         shell.run_line_magic("load_ext", "ray_magics")
         shell.run_line_magic("ray_init", "")
     print(textwrap.indent(setup.getvalue().strip(), "  | "), end="\n\n")
     try:
-        if "pi" in parts:
-            benchmark_progress_bar(shell)
-        if "refresher" in parts:
-            benchmark_refresher(shell)
+        benchmark_progress_bar(shell)
     finally:
         started, left = stop_ray(shell)
-    print(f"  %ray_shutdown: {started} Ray processes had been started, {left} left running; "
-          f"refresher thread running: {refresher_thread() is not None}")
+    print(f"  %ray_shutdown: {started} Ray processes had been started, {left} left running")
+
+
+def main(parts=PARTS):
+    start = time.perf_counter()
+    print(f"Load average before the run: {load_average()}\n")
+    if "pi" in parts:
+        benchmark_pi()
+    if "refresher" in parts:
+        benchmark_refresher()
     print("\n3. The render time of %actors (1,000 rows, and a real cluster's actors): "
           "see benchmarks/actors_render.py (not re-measured here)")
     print(f"\nTotal time {time.perf_counter() - start:.0f} s; load average after the run: {load_average()}")

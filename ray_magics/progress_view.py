@@ -15,6 +15,7 @@ from .progress_protocol import Reading, read_progress
 
 RUNNING, SUCCESS, WARNING, DANGER = "info", "success", "warning", "danger"
 NOTHING = object()  # no value drawn yet
+STILL_CLOCK = 5.0  # seconds between redraws of the elapsed time while the value stands still (each one a message)
 PART_BAR_HEIGHT = "10px"
 
 
@@ -72,7 +73,7 @@ class ProgressView(FinishingView):
         self._first = None  # (time, fraction, done) of the first reading, for rate and ETA
         self._reading = Reading(0.0)
         self._value = NOTHING  # the value the reading was read from
-        self._info_second = None  # the whole second of elapsed time the info line was drawn at
+        self._clock_drawn = None  # when the info line (with its elapsed time) was last drawn
         self.label = widgets.HTML(escape(self.description))
         self.bar = widgets.FloatProgress(min=0, max=1, value=0, bar_style=RUNNING, layout=widgets.Layout(flex="2"))
         self.info = widgets.HTML()
@@ -97,7 +98,7 @@ class ProgressView(FinishingView):
                 return True
             now = self._clock()
             if self._notice is None and self._same_value(value):
-                self._draw_info(now, only_if_a_second_passed=True)  # only the clock moved
+                self._draw_clock(now)  # only the clock moved
                 return False
             try:
                 reading = read_progress(value)
@@ -122,13 +123,14 @@ class ProgressView(FinishingView):
         except Exception:  # noqa: BLE001 - e.g. arrays inside: read afresh
             return False
 
-    def _draw_info(self, now: float, only_if_a_second_passed: bool = False) -> None:
-        """The info line; while the value stands still, at most once per whole second elapsed."""
-        second = int(now - self._started)
-        if only_if_a_second_passed and second == self._info_second:
-            return
-        self._info_second = second
+    def _draw_info(self, now: float) -> None:
+        self._clock_drawn = now
         set_traits(self.info, value=escape(self._info_text(now)))
+
+    def _draw_clock(self, now: float) -> None:
+        """The info line of a value standing still: its elapsed time, rate and ETA, every `STILL_CLOCK` s."""
+        if now - self._clock_drawn >= STILL_CLOCK:
+            self._draw_info(now)
 
     def _draw_outage(self) -> None:
         """Red with the reason polling ended, or amber with why it waits."""
