@@ -30,18 +30,24 @@ STALL_CHECK_INTERVAL = 0.25  # least time between two looks at the actor of a po
 def polls_due(due: dict, now: float) -> dict:
     """The views to poll at `now` (view → when its next poll is due, from `due`: view → when due).
 
-    The views due now, and with them those of the same interval due within the window: views
-    of one interval fall into step (one batch a turn), and each keeps its interval exactly.
+    Views of one interval poll in step, one batch a turn: with those due now go those due
+    within the window, and all of them next poll when the others of their interval do (a
+    view just added joins them). Each view keeps its interval.
     """
     phase = {}  # interval → the earliest due time of a view of that interval due now
     for view, when in due.items():
         if when <= now:
             phase[view.interval] = min(when, phase.get(view.interval, when))
-    return {
-        view: next_poll(phase[view.interval], view.interval, now)
-        for view, when in due.items()
-        if view.interval in phase and when <= now + min(DUE_WINDOW, view.interval / 2)
-    }
+    step = {interval: next_poll(when, interval, now) for interval, when in phase.items()}
+    polled = []
+    for view, when in due.items():
+        if view.interval not in phase:
+            continue
+        if when <= now + min(DUE_WINDOW, view.interval / 2):
+            polled.append(view)
+        else:  # one of its interval left for later: the batch falls into its step
+            step[view.interval] = min(when, step[view.interval])
+    return {view: step[view.interval] for view in polled}
 
 
 def next_poll(due: float, interval: float, now: float) -> float:
