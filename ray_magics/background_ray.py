@@ -7,8 +7,9 @@ A background thread meets two hazards when the user calls `ray.shutdown()` direc
   thread's Ray calls are over, and a thread that finds Ray gone makes none.
 - Ray wraps `ray.get`, `ray.wait` and `ActorMethod._remote` so that a call made while Ray
   is not connected first starts one (`ray.init()`). The thread must never start Ray, also
-  where the lock does not reach (a Ray Client connection), so it calls the functions Ray
-  wrapped, which raise instead. Ray's global auto-connect switch stays as the user set it.
+  where the lock does not reach (a Ray Client connection), so it calls `ray.get` and
+  `ray.wait` as Ray defined them and submits polls below `_remote`; these raise instead.
+  Ray's global auto-connect switch stays as the user set it.
 """
 
 import contextlib
@@ -51,15 +52,13 @@ class _RayCalls(NamedTuple):
 
     wait: Callable
     get: Callable
-    method_remote: Callable  # `ActorMethod._remote`
     method_type: type  # `ActorMethod`: a driver's actor method (not Ray Client's)
 
 
 @functools.cache
 def _ray_calls() -> _RayCalls:
     ray = import_ray()
-    method = ray.actor.ActorMethod
-    return _RayCalls(without_auto_init(ray.wait), without_auto_init(ray.get), without_auto_init(method._remote), method)
+    return _RayCalls(without_auto_init(ray.wait), without_auto_init(ray.get), ray.actor.ActorMethod)
 
 
 def wait(refs: list, timeout: float) -> list:
@@ -90,11 +89,16 @@ def _outcome(get, ref) -> tuple:
 def submit(method):
     """Call an actor method with no arguments: its ObjectRef (`method.remote()`, never starting Ray).
 
-    The call leaves no task events: a poll every fraction of a second would fill the
-    cluster's task list (the dashboard's, `ray list tasks`) with polls. A Ray Client method
-    goes through its connection, which never starts Ray.
+    A driver's method is called through its actor handle's own call (`ActorHandle.
+    _actor_method_call`), below `ActorMethod.remote`'s per-call option handling and Ray's
+    auto-init; it is never retried (a failed poll is judged, not repeated) and leaves no
+    task events: a poll every fraction of a second would fill the cluster's task list (the
+    dashboard's, `ray list tasks`). A Ray Client method goes through its connection, which
+    never starts Ray.
     """
-    calls = _ray_calls()
-    if not isinstance(method, calls.method_type):
+    if not isinstance(method, _ray_calls().method_type):
         return method.remote()
-    return calls.method_remote(method, enable_task_events=False)
+    return method._actor._actor_method_call(
+        method._method_name, num_returns=method._num_returns, max_task_retries=0, retry_exceptions=False,
+        enable_task_events=False,
+    )
