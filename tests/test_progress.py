@@ -200,6 +200,29 @@ def test_fifty_views_share_one_thread_and_stop_within_a_second(scripted):
     assert {(view.bar.bar_style, repr(view).split(" failed: ")[1]) for view in views} == {("danger", "Ray shut down")}
 
 
+def get_progress_tasks(handle) -> set:
+    """The ids of the `get_progress` tasks of `handle`'s actor in the cluster's task list (the GCS's task events)."""
+    from ray._private.state import state
+
+    actor_id = handle._actor_id.binary()
+    return {
+        event.task_id for event in state._get_all_task_events()
+        if event.task_info.actor_id == actor_id and event.task_info.name.endswith("get_progress")
+    }
+
+
+def test_polls_leave_no_entries_in_the_clusters_task_list(scripted):
+    handle = scripted(0.5, fresh=True)
+    view = ray_magics.progress(handle, interval=FAST)
+    wait_for(lambda: view.bar.value == 0.5)
+    time.sleep(10 * FAST)
+    REFRESHER.stop_all("test over")
+    own_call = handle.get_progress.remote()  # reported after the polls, so once it shows they would too
+    assert ray.get(own_call) == 0.5
+    wait_for(lambda: get_progress_tasks(handle), timeout=10, what="the task events reaching the GCS")
+    assert get_progress_tasks(handle) == {own_call.task_id().binary()}
+
+
 def test_a_slow_actor_holds_up_neither_the_kernel_nor_other_bars(scripted):
     slow, fast = scripted(), scripted(0.5)
     started = time.monotonic()
