@@ -10,14 +10,12 @@ then runs in a task on the cluster with a reader of its own (`on_cluster`), and 
 counts back as plain data.
 """
 
-import time
-
 from .call_tracking import COUNTS_METHOD, CallCounts
+from .kernel_waits import ready_within
 from .on_cluster import on_cluster, through_client
 from .ray_session import import_ray
 
 ALIVE = "ALIVE"
-WAIT_SLICE = 0.1  # longest single wait for counts
 
 
 def weak_handle(spec: bytes):
@@ -40,17 +38,6 @@ def counts_method(spec: bytes):
 def read_counts(actors, timeout: float) -> dict:
     """`CallCountReader().read` where Ray's core worker is: what a task on the cluster runs."""
     return CallCountReader().read(actors, timeout)
-
-
-def ready_within(ray, refs: list, timeout: float) -> set:
-    """The refs ready within `timeout`, waited for in slices: Ctrl-C is seen between two of Ray's waits."""
-    deadline = time.monotonic() + timeout
-    while refs:
-        left = max(0.0, deadline - time.monotonic())
-        ready, pending = ray.wait(refs, num_returns=len(refs), timeout=min(left, WAIT_SLICE))
-        if not pending or left <= WAIT_SLICE:
-            return set(ready)
-    return set()
 
 
 class CallCountReader:

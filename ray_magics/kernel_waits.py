@@ -2,7 +2,7 @@
 
 A SIGINT sent to the process may land on any of its threads; CPython then raises
 `KeyboardInterrupt` only when the main thread next runs Python code. A main thread blocked
-in one unbounded `Event.wait()` would never see it, so it waits in short slices instead.
+in one long `Event.wait()` or `ray.wait()` would not see it, so it waits in short slices instead.
 """
 
 import threading
@@ -20,6 +20,17 @@ def wait_event(event: threading.Event, timeout: float | None = None) -> bool:
             return event.is_set()
         if event.wait(left):
             return True
+
+
+def ready_within(ray, refs: list, timeout: float) -> set:
+    """The refs among `refs` ready within `timeout` (`ray.wait`), in slices, so that Ctrl-C is seen within one."""
+    deadline = time.monotonic() + timeout
+    while refs:
+        left = max(0.0, deadline - time.monotonic())
+        ready, pending = ray.wait(refs, num_returns=len(refs), timeout=min(left, SLICE))
+        if not pending or left <= SLICE:
+            return set(ready)
+    return set()
 
 
 def interrupted(message: str) -> KeyboardInterrupt:
