@@ -17,6 +17,7 @@ import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
+from .handles import is_driver_method
 from .ray_session import import_ray
 
 
@@ -48,17 +49,16 @@ def connected_ray():
 
 
 class _RayCalls(NamedTuple):
-    """The Ray functions the thread calls, without the auto-init wrapper (looked up once)."""
+    """`ray.wait` and `ray.get` without the auto-init wrapper (looked up once)."""
 
     wait: Callable
     get: Callable
-    method_type: type  # `ActorMethod`: a driver's actor method (not Ray Client's)
 
 
 @functools.cache
 def _ray_calls() -> _RayCalls:
     ray = import_ray()
-    return _RayCalls(without_auto_init(ray.wait), without_auto_init(ray.get), ray.actor.ActorMethod)
+    return _RayCalls(without_auto_init(ray.wait), without_auto_init(ray.get))
 
 
 def wait(refs: list, timeout: float) -> list:
@@ -96,7 +96,7 @@ def submit(method):
     dashboard's, `ray list tasks`). A Ray Client method goes through its connection, which
     never starts Ray.
     """
-    if not isinstance(method, _ray_calls().method_type):
+    if not is_driver_method(method):
         return method.remote()
     return method._actor._actor_method_call(
         method._method_name, num_returns=method._num_returns, max_task_retries=0, retry_exceptions=False,

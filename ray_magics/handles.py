@@ -1,5 +1,7 @@
 """Actor handles and their methods, as Ray makes them in a driver or through Ray Client (`ray://`)."""
 
+import functools
+
 from .ray_session import import_ray
 
 
@@ -20,15 +22,25 @@ def is_actor_method(obj) -> bool:
     return isinstance(obj, _kinds("ActorMethod", "ClientRemoteMethod"))
 
 
+@functools.cache
+def _driver_method_type() -> type:
+    return import_ray().actor.ActorMethod
+
+
+def is_driver_method(method) -> bool:
+    """Whether an actor method is a driver's (`ActorMethod`) rather than Ray Client's (cheap: called per poll)."""
+    return isinstance(method, _driver_method_type())
+
+
 def method_actor_id(method) -> str:
     """The hex id of the actor whose method `method` is."""
-    handle = method._actor if isinstance(method, import_ray().actor.ActorMethod) else method._actor_handle
+    handle = method._actor if is_driver_method(method) else method._actor_handle
     return handle._actor_id.hex()
 
 
 def method_label(method) -> str:
     """`Class.method` of an actor method (through Ray Client the class is read from the GCS)."""
-    if isinstance(method, import_ray().actor.ActorMethod):
+    if is_driver_method(method):
         class_name = method._actor._ray_actor_creation_function_descriptor.class_name
     else:
         from .cluster_state import read_actor
