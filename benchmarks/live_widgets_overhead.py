@@ -213,7 +213,7 @@ import psutil, ray, ray_magics
 from ray_magics.refresher import REFRESHER
 
 def refresher_thread():
-    return next((thread for thread in threading.enumerate() if thread.name == "ray_magics-refresher"), None)
+    return next((thread for thread in threading.enumerate() if thread.name == "{refresher_name}"), None)
 
 def thread_cpu(process, native_id):
     return next(t.user_time + t.system_time for t in process.threads() if t.id == native_id)
@@ -277,7 +277,7 @@ def benchmark_refresher(actors: int):
         kernel.check("%load_ext ray_magics\n%ray_init")
         kernel.check("%%actor --num-cpus 0" + IDLE_ACTOR_CELL)
         cell = REFRESHER_WINDOWS.format(actors=actors, widgets=IDLE_WIDGETS, window=CPU_WINDOW_SECONDS,
-                                        settle=SETTLE_SECONDS)
+                                        settle=SETTLE_SECONDS, refresher_name=REFRESHER_NAME)
         figures = json.loads(kernel.check(cell, timeout=300).stdout.strip().splitlines()[-1])
         shutdown = kernel.check("%ray_shutdown", timeout=EXIT_TIMEOUT).stdout.strip()
     finally:
