@@ -3,14 +3,37 @@
 `%load_ext ray_magics` registers `%%actor`, `%ray_init`, `%ray_status`, `%ray_shutdown` and
 the live widgets `%actor_progress`, `%actor_table` and `%actors`. Ray itself is imported and
 started only when a magic first needs it, ipywidgets when a widget is first made.
+
+The package is built in layers, each importing only from those before it:
+`errors`, `settings` → `session` → `cluster` → `classes` → `live` → `options`, `magics`.
+Importing the package imports none of them: the names below load on first use, so a Ray
+worker that unpickles a tracked actor needs Ray alone, never IPython or ipywidgets.
 """
 
-from .actor_classes import actor, calls, original
-from .live_widgets import actors, progress, table
+import importlib
 
-__all__ = [
-    "actor", "actors", "calls", "original", "progress", "table", "load_ipython_extension", "unload_ipython_extension",
-]
+_API = {  # public name -> the module that defines it
+    "actor": ".classes.actor_class",
+    "original": ".classes.actor_class",
+    "calls": ".classes.counts",
+    "progress": ".live.api",
+    "table": ".live.api",
+    "actors": ".live.api",
+}
+
+__all__ = [*_API, "load_ipython_extension", "unload_ipython_extension"]
+
+
+def __getattr__(name: str):
+    if name not in _API:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_API[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})
 
 
 def load_ipython_extension(ipython):
@@ -21,11 +44,11 @@ def load_ipython_extension(ipython):
 
 
 def unload_ipython_extension(ipython):
-    """Stop the live widgets and remove the magics (`%unload_ext`); Ray and its actors keep running."""
+    """End the live widgets and remove the magics (`%unload_ext`); Ray and its actors keep running."""
+    from .live.refresher import REFRESHER
     from .magics import RayMagics
-    from .refresher import REFRESHER
 
-    REFRESHER.stop_all("extension unloaded")
+    REFRESHER.end_all("extension unloaded")
 
     magics = ipython.magics_manager.registry.pop(RayMagics.__name__, None)
     for kind, names in RayMagics.magics.items():

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 import psutil
-from conftest import free_port
+
+from .conftest import free_port
 
 RAY = str(Path(sys.executable).with_name("ray"))
 STARTED = "Ray runtime started."

@@ -245,3 +245,26 @@ def test_python_api_as_decorator_and_call(ip):
     assert Decorated._default_options["num_cpus"] == 0.25
     with pytest.raises(TypeError):
         ray_magics.actor(lambda: None)
+
+
+def test_empty_parentheses_are_refused_as_ray_refuses_them(ip):
+    with pytest.raises(AssertionError) as by_ray:
+        ray.remote()
+    with pytest.raises(AssertionError) as by_us:
+        ray_magics.actor()
+    assert str(by_us.value) == str(by_ray.value)
+
+    @ray_magics.actor(track=False)
+    class Untracked:
+        def hello(self):
+            return "hi"
+
+    @ray_magics.actor(track=True)
+    class Tracked:
+        def hello(self):
+            return "hi"
+
+    assert ray.get(Untracked.remote().hello.remote()) == "hi"
+    tracked = Tracked.remote()
+    assert ray.get(tracked.hello.remote()) == "hi"
+    assert ray_magics.calls(tracked) == {"hello": 1}

@@ -3,12 +3,13 @@
 
 import pytest
 import ray
-from conftest import usage_error, wait_for
 from IPython.utils.capture import capture_output
 
 import ray_magics
-from ray_magics.frontend import SWITCH
-from ray_magics.refresher import REFRESHER
+from ray_magics.live.frontend import SWITCH
+from ray_magics.live.refresher import REFRESHER
+
+from .conftest import usage_error, wait_for
 
 FAST = 0.05
 
@@ -28,7 +29,7 @@ PLAIN = "import os\nclass Plain:\n    def pid(self):\n        return os.getpid()
 @pytest.fixture(autouse=True)
 def no_live_views():
     yield
-    REFRESHER.stop_all("test over")
+    REFRESHER.end_all("test over")
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +128,7 @@ def test_watch_shows_new_actors_and_stops_with_the_refresher(classes, spawn):
     assert view in REFRESHER.views and view.interval == FAST
     spawn(classes[1], name="p-watch")
     wait_for(lambda: "p-watch" in rows_by_name(view) and rows_by_name(view)["p-watch"]["state"] == "ALIVE")
-    REFRESHER.stop_all("Ray shut down")
+    REFRESHER.end_all("Ray shut down")
     assert view.finished.is_set() and REFRESHER.thread is None
     assert repr(view).endswith("\nstopped: Ray shut down")
     assert "stopped: Ray shut down" in view.widget.value
@@ -151,8 +152,8 @@ def test_the_magic_shows_a_widget_with_the_table_as_text(ip, classes, spawn, mon
         ("Worker", "%actors: unrecognized arguments: Worker"),
         ("--class", "%actors: argument --class: expected one argument"),
         ("--interval 1", "%actors: --interval needs --watch"),
-        ("--watch --interval -1", "%actors: argument --interval: expected a number ≥ 0, got '-1'"),
-        ("--watch --interval 0", "%actors: interval must be a number of seconds > 0, got 0"),
+        ("--watch --interval -1", "%actors: argument --interval: expected a number of seconds > 0, got '-1'"),
+        ("--watch --interval 0", "%actors: argument --interval: expected a number of seconds > 0, got '0'"),
     ],
 )
 def test_bad_input_is_one_line_and_starts_nothing(ip, line, expected):

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import free_port
-from live_notebooks import STEPS_ACTOR, SUPERVISOR_ACTOR, live_notebook
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
+
+from .conftest import free_port
+from .live_notebooks import STEPS_ACTOR, SUPERVISOR_ACTOR, live_notebook
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_CANDIDATES = ("chromium-headless-shell", "chromium")

@@ -12,8 +12,9 @@ import time
 
 import psutil
 import pytest
-from kernel_driver import Kernel
-from local_cluster import LocalCluster
+
+from .kernel_driver import Kernel
+from .local_cluster import LocalCluster
 
 CELL_TIMEOUT = 90
 RED_WITHIN = 2.0  # seconds from SIGTERM to the node until its actor's bar shows danger

@@ -10,12 +10,13 @@ import time
 
 import pytest
 import ray
-from conftest import free_port, usage_error, wait_for
 from IPython.utils.capture import capture_output
 from traitlets import TraitError
 
 import ray_magics
-from ray_magics.refresher import REFRESHER
+from ray_magics.live.refresher import REFRESHER
+
+from .conftest import free_port, usage_error, wait_for
 
 POLL = 0.1
 RESTART_SECONDS = 1.0
@@ -41,7 +42,7 @@ class Phoenix:
 @pytest.fixture(autouse=True)
 def no_live_views():
     yield
-    REFRESHER.stop_all("test over")
+    REFRESHER.end_all("test over")
 
 
 def phoenix_row(view):
@@ -92,7 +93,7 @@ def test_a_restarting_actor_pauses_its_views_which_resume_and_fail_only_when_it_
 @pytest.fixture(scope="module")
 def kernel():
     """A real ipykernel of its own (SIGINT for Ctrl-C), with the extension loaded and no Ray yet."""
-    from kernel_driver import Kernel
+    from .kernel_driver import Kernel
 
     started = Kernel()
     started.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport time, psutil, ray")
@@ -119,7 +120,7 @@ def test_ctrl_c_while_the_first_actor_cell_starts_ray_undoes_the_start(kernel):
     assert after_ctrl_c < 1
     assert result.error == ("KeyboardInterrupt", "the start of a local Ray was interrupted; nothing of it is kept")
     assert kernel.value("[name in globals() for name in ('Job', 'Other')]") == [False, False]
-    kernel.check("from ray_magics import ray_session\nray_session.wait_for_given_up_start()")
+    kernel.check("from ray_magics.session import lifecycle\nlifecycle.wait_for_given_up_start()")
     assert kernel.value("ray.is_initialized()") is False
     deadline = time.monotonic() + 10
     while kernel.value(RAY_CHILDREN) and time.monotonic() < deadline:
@@ -131,7 +132,7 @@ def test_ctrl_c_while_the_first_actor_cell_starts_ray_undoes_the_start(kernel):
 
 def test_ctrl_c_while_the_first_actor_cell_imports_ray_shows_one_line_at_once():
     """In a fresh kernel Ray's first import takes seconds; Ctrl-C ends the cell, not the import."""
-    from kernel_driver import Kernel
+    from .kernel_driver import Kernel
 
     fresh = Kernel()
     try:
@@ -167,12 +168,12 @@ def test_ctrl_c_ends_a_progress_wait_quietly_and_the_bar_stays_live(kernel):
     result, after_ctrl_c = interrupt_after(kernel, "%actor_progress endless --wait --interval 0.1", 1.0)
     assert after_ctrl_c < 1
     assert (result.error, result.stdout, result.stderr) == (None, "", "")
-    kernel.check("from ray_magics.refresher import REFRESHER\n(bar,) = REFRESHER.views")
+    kernel.check("from ray_magics.live.refresher import REFRESHER\n(bar,) = REFRESHER.views")
     views, value, finished, style = kernel.value(BAR_STATE)
     time.sleep(0.5)
     assert kernel.value(BAR_STATE)[1] > value
     assert (views, finished, style) == (1, False, "info")
-    kernel.check("REFRESHER.stop_all('test over')")
+    kernel.check("REFRESHER.end_all('test over')")
 
 
 BUSY = """%%actor
@@ -187,7 +188,7 @@ class Busy:
 def test_ctrl_c_while_actors_waits_for_call_counts_leaves_the_refresher_and_next_magic_working(kernel):
     kernel.check(ENDLESS)
     kernel.check(BUSY)
-    kernel.check("import ray_magics\nfrom ray_magics.refresher import REFRESHER\n"
+    kernel.check("import ray_magics\nfrom ray_magics.live.refresher import REFRESHER\n"
                  "endless = Endless.remote()\nbar = ray_magics.progress(endless, interval=0.1)\n"
                  "busy = Busy.remote()\nray.get(busy.work.remote(0))\nbusy.work.remote(30)")
     result, after_ctrl_c = interrupt_after(kernel, "%actors --class Busy", 0.3)
@@ -199,7 +200,7 @@ def test_ctrl_c_while_actors_waits_for_call_counts_leaves_the_refresher_and_next
     assert (views, finished) == (1, False)
     shown = kernel.check("%actors --class Endless").text
     assert "Endless" in shown and "ALIVE" in shown
-    kernel.check("REFRESHER.stop_all('test over')\nray.kill(busy)")
+    kernel.check("REFRESHER.end_all('test over')\nray.kill(busy)")
 
 
 UNREACHABLE = """
@@ -239,10 +240,10 @@ def test_ray_out_of_reach_at_an_address_is_one_line_within_the_timeout():
     (refused, seconds, initialized), (client_refused, client_seconds, _), (silent_one, silent_seconds, after) = (
         json.loads(result.stdout.strip().splitlines()[-1])
     )
-    assert refused == f"could not reach 127.0.0.1:{port}: Connection refused"
-    assert client_refused == f"could not reach ray://127.0.0.1:{port}: Connection refused"
+    assert refused == f"%ray_init: could not reach 127.0.0.1:{port}: Connection refused"
+    assert client_refused == f"%ray_init: could not reach ray://127.0.0.1:{port}: Connection refused"
     assert max(seconds, client_seconds) < 1
-    assert silent_one == f"could not start 127.0.0.1:{silent_port}: no answer within 2 s"
+    assert silent_one == f"%ray_init: could not start 127.0.0.1:{silent_port}: no answer within 2 s"
     assert 2 <= silent_seconds < 3
     assert (initialized, after) == (False, False)
 
@@ -250,14 +251,14 @@ def test_ray_out_of_reach_at_an_address_is_one_line_within_the_timeout():
 def test_the_connect_timeout_is_a_validated_setting_and_a_ray_init_option(ip):
     magics = ip.magics_manager.registry["RayMagics"]
     assert magics.connect_timeout == 10
-    with pytest.raises(TraitError, match="connect_timeout must be > 0"):
+    with pytest.raises(TraitError, match="RayMagics.connect_timeout must be a number of seconds > 0"):
         magics.connect_timeout = 0
     assert usage_error(lambda: ip.run_line_magic("ray_init", "--timeout 2")) == (
         "%ray_init: --timeout limits the connect to a cluster at --address"
     )
     assert usage_error(lambda: ip.run_line_magic("ray_init", "--address 127.0.0.1:1 --timeout 0")) == (
-        "%ray_init: argument --timeout: expected a number > 0, got '0'"
+        "%ray_init: argument --timeout: expected a number of seconds > 0, got '0'"
     )
     assert usage_error(lambda: ip.run_line_magic("ray_init", "--address 127.0.0.1:1 --timeout -1")) == (
-        "%ray_init: argument --timeout: expected a number > 0, got '-1'"
+        "%ray_init: argument --timeout: expected a number of seconds > 0, got '-1'"
     )

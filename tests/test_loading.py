@@ -67,8 +67,10 @@ def test_settings_are_configurable_traits(ip):
     try:
         options = magics.start_options()
         assert (options.num_cpus, options.dashboard) == (3, True)
-        with pytest.raises(TraitError, match="num_cpus must be ≥ 0"):
-            magics.num_cpus = -1
+        with pytest.raises(TraitError, match="num_cpus must be a whole number ≥ 1, got 0"):
+            magics.num_cpus = 0  # the rule of --num-cpus too: a Ray without CPUs could place no actor
+        with pytest.raises(TraitError, match="num_gpus must be a whole number ≥ 0, got -1"):
+            magics.num_gpus = -1
     finally:
         magics.num_cpus = None
         magics.dashboard = False

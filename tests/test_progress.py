@@ -12,33 +12,20 @@ import time
 
 import pytest
 import ray
-from conftest import usage_error, wait_for
 from IPython.utils.capture import capture_output
 from traitlets import TraitError
 
 import ray_magics
-from ray_magics.frontend import SWITCH
-from ray_magics.progress_view import ProgressView
-from ray_magics.refresher import REFRESHER
+from ray_magics.live.frontend import SWITCH
+from ray_magics.live.progress_view import ProgressView
+from ray_magics.live.refresher import REFRESHER
+from ray_magics.session import threads
+
+from .conftest import usage_error, wait_for
+from .scripted_actor import SCRIPTED
 
 FAST = 0.05
 
-SCRIPTED = """
-import time
-class Scripted:
-    '''Returns whatever it was last set to (raises it, if it is an exception).'''
-    def __init__(self, value=0.0):
-        self.value = value
-    def set(self, value):
-        self.value = value
-    def get_progress(self):
-        if isinstance(self.value, Exception):
-            raise self.value
-        return self.value
-    def slow_progress(self):
-        time.sleep(3)
-        return 0.5
-"""
 POOL_SIZE = 3
 
 
@@ -46,7 +33,7 @@ POOL_SIZE = 3
 def no_live_views():
     """Every test ends with no view left refreshing (and so no refresher thread)."""
     yield
-    REFRESHER.stop_all("test over")
+    REFRESHER.end_all("test over")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +77,7 @@ def set_and_show(view, handle, value):
 
 
 def refresher_threads():
-    return [thread for thread in threading.enumerate() if thread.name == "ray_magics-refresher"]
+    return threads.running(threads.REFRESHER)
 
 
 def test_a_fraction_runs_as_info_then_turns_to_success_and_stops(scripted):
@@ -193,7 +180,7 @@ def test_fifty_views_share_one_thread_and_stop_within_a_second(scripted):
     wait_for(lambda: all(view.bar.value == 0.5 for view in views))
     assert len(refresher_threads()) == 1
     started = time.monotonic()
-    REFRESHER.stop_all("Ray shut down")
+    REFRESHER.end_all("Ray shut down")
     assert all(view.finished.wait(max(0, started + 1 - time.monotonic())) for view in views)
     assert not refresher_threads()
     assert time.monotonic() - started < 1
@@ -216,7 +203,7 @@ def test_polls_leave_no_entries_in_the_clusters_task_list(scripted):
     view = ray_magics.progress(handle, interval=FAST)
     wait_for(lambda: view.bar.value == 0.5)
     time.sleep(10 * FAST)
-    REFRESHER.stop_all("test over")
+    REFRESHER.end_all("test over")
     own_call = handle.get_progress.remote()  # reported after the polls, so once it shows they would too
     assert ray.get(own_call) == 0.5
     wait_for(lambda: get_progress_tasks(handle), timeout=10, what="the task events reaching the GCS")
@@ -309,7 +296,7 @@ def test_the_default_interval_is_a_validated_setting(ip, scripted):
     ip.run_line_magic("config", "RayMagics.refresh_interval = 0.2")
     try:
         assert ray_magics.progress(scripted(0.5)).interval == 0.2
-        with pytest.raises(TraitError, match="refresh_interval must be > 0"):
+        with pytest.raises(TraitError, match="RayMagics.refresh_interval must be a number of seconds > 0, got 0"):
             magics.refresh_interval = 0
     finally:
         magics.refresh_interval = 0.5
@@ -322,10 +309,10 @@ def test_the_default_interval_is_a_validated_setting(ip, scripted):
         ("missing", "%actor_progress: name 'missing' is not defined"),
         ("number", "%actor_progress: expected a Ray actor handle, got int"),
         ("job --method nope", "%actor_progress: the actor has no method 'nope'"),
-        ("job --interval 0", "%actor_progress: interval must be a number of seconds > 0, got 0"),
-        ("job --interval -1", "%actor_progress: argument --interval: expected a number ≥ 0, got '-1'"),
+        ("job --interval 0", "%actor_progress: argument --interval: expected a number of seconds > 0, got '0'"),
+        ("job --interval -1", "%actor_progress: argument --interval: expected a number of seconds > 0, got '-1'"),
         ("job --timeout 2", "%actor_progress: --timeout needs --wait"),
-        ("job --wait --timeout 0", "%actor_progress: timeout must be a number of seconds > 0, got 0"),
+        ("job --wait --timeout 0", "%actor_progress: argument --timeout: expected a number of seconds > 0, got '0'"),
         ("job.set()", "%actor_progress: expected a name or dotted attribute path, got 'job.set()'"),
         ("__import__('os').getcwd", "%actor_progress: expected a name or dotted attribute path"),
         ("holder.nothing", "%actor_progress: holder has no attribute 'nothing'"),
@@ -407,7 +394,7 @@ def test_a_value_standing_still_redraws_only_its_clock_every_five_seconds():
 
 
 def test_counts_are_written_in_full():
-    from ray_magics.progress_view import amount
+    from ray_magics.live.progress_view import amount
 
     assert [amount(128_000_000), amount(2.5), amount(10.0)] == ["128,000,000", "2.5", "10"]
 

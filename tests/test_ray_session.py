@@ -9,9 +9,9 @@ import textwrap
 import ray
 from IPython.utils.capture import capture_output
 
-from ray_magics import ray_session
-from ray_magics.cluster_state import read_cluster
-from ray_magics.cluster_summary import ClusterSummary
+from ray_magics.cluster.facts import read_cluster
+from ray_magics.cluster.summary import ClusterSummary
+from ray_magics.session import memory
 
 EMBEDDED_DEFAULT_SCRIPT = """
 import json, time
@@ -111,7 +111,7 @@ def test_summary_html_is_escaped_and_links_the_dashboard(ip):
 
 
 def test_object_store_fits_the_memory_and_falls_back_from_a_small_dev_shm():
-    limit = ray_session.memory_limit()
-    assert ray_session.OBJECT_STORE_MINIMUM <= ray_session.object_store_size() <= limit
-    assert ray_session.plasma_directory(store_bytes=1) is None
-    assert ray_session.plasma_directory(store_bytes=2**60) == tempfile.gettempdir()
+    limit = memory.memory_limit()
+    assert memory.OBJECT_STORE_MINIMUM <= memory.object_store_size() <= limit
+    assert memory.plasma_directory(store_bytes=1) is None
+    assert memory.plasma_directory(store_bytes=2**60) == tempfile.gettempdir()

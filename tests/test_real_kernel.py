@@ -1,8 +1,9 @@
 """Background widget updates reach the front end: a notebook run by nbclient in a real
 ipykernel stores the widget state the kernel sent, which must show the finished bar."""
 
-from live_notebooks import STEPS_ACTOR, live_notebook
 from nbclient import NotebookClient
+
+from .live_notebooks import STEPS_ACTOR, live_notebook
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 CELLS = [

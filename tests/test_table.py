@@ -1,21 +1,23 @@
 """`%actor_table` and `ray_magics.table`: live tables of what real actors return."""
 
-import threading
 import time
 from html.parser import HTMLParser
 
 import pytest
 import ray
-from conftest import usage_error, wait_for
 from IPython.utils.capture import capture_output
 
 import ray_magics
-from ray_magics.frontend import SWITCH
-from ray_magics.refresher import REFRESHER
+from ray_magics.live.frontend import SWITCH
+from ray_magics.live.refresher import REFRESHER
+from ray_magics.session import threads
+
+from .conftest import usage_error, wait_for
+from .scripted_actor import SCRIPTED
 
 FAST = 0.05
 
-ACTORS = """
+SUPERVISOR = """
 class Supervisor:
     '''The tutorials' supervisor of three workers; each `state()` call moves them one step on.'''
     STEPS = (
@@ -33,22 +35,8 @@ class Supervisor:
         return list(self.STEPS[min(self.calls, len(self.STEPS)) - 1])
     def state_calls(self):
         return self.calls
-
-class Scripted:
-    '''Returns whatever it was last set to (raises it, if it is an exception).'''
-    def __init__(self):
-        self.value = []
-        self.calls = 0
-    def set(self, value):
-        self.value = value
-    def get(self):
-        self.calls += 1
-        if isinstance(self.value, Exception):
-            raise self.value
-        return self.value
-    def get_calls(self):
-        return self.calls
 """
+ACTORS = SUPERVISOR + SCRIPTED
 
 
 class Cells(HTMLParser):
@@ -89,7 +77,7 @@ def colours(view):
 def no_live_views():
     """Every test ends with no view left refreshing (and so no refresher thread)."""
     yield
-    REFRESHER.stop_all("test over")
+    REFRESHER.end_all("test over")
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +259,7 @@ def test_a_wait_timeout_ends_the_wait_and_leaves_the_table_live(ip, scripted):
         ("job.nope", "%actor_table: the actor has no method 'nope'"),
         ("holder.nothing.state", "%actor_table: holder has no attribute 'nothing'"),
         ("__import__('os').getcwd", "%actor_table: expected a name or dotted attribute path"),
-        ("job.get --interval 0", "%actor_table: interval must be a number of seconds > 0, got 0"),
+        ("job.get --interval 0", "%actor_table: argument --interval: expected a number of seconds > 0, got '0'"),
         ("job.get --interval soon", "%actor_table: argument --interval: expected a number, got 'soon'"),
         ("job.get --timeout 2", "%actor_table: --timeout needs --wait"),
         ("job.get --colour red", "%actor_table: unrecognized arguments: --colour red"),
@@ -294,4 +282,4 @@ def test_the_python_api_refuses_bad_input(scripted):
     with pytest.raises(ValueError, match="timeout must be a number of seconds > 0"):
         ray_magics.table(handle.get, wait=True, timeout=0)
     assert not REFRESHER.views
-    assert not [thread for thread in threading.enumerate() if thread.name == "ray_magics-refresher"]
+    assert not threads.running(threads.REFRESHER)

@@ -1,8 +1,9 @@
 """Bad input: one plain `UsageError` line naming the bad part, and the namespace untouched."""
 
 import pytest
-from conftest import usage_error
 from IPython.utils.capture import capture_output
+
+from .conftest import usage_error
 
 CELL = "marker = 'ran'\nclass Alpha:\n    def go(self):\n        return 1\n"
 TWO_CLASSES = CELL + "class Beta:\n    pass\n"
@@ -56,9 +57,9 @@ def test_bad_actor_cell(ip, line, cell, expected):
         ("ray_init", "--runtime-env '{'", "%ray_init: argument --runtime-env: invalid JSON"),
         ("ray_init", "--dashboard --colour", "%ray_init: unrecognized arguments: --colour"),
         ("ray_init", "--address auto --num-cpus 2", "%ray_init: --num-cpus size a new local Ray, not a cluster"),
-        ("ray_status", "--verbose", "%ray_status takes no options"),
+        ("ray_status", "--verbose", "%ray_status: takes no options"),
         ("actors", "'line\nbreak'", "%actors: unrecognized arguments: line\\nbreak"),
-        ("ray_shutdown", "now", "%ray_shutdown takes no options"),
+        ("ray_shutdown", "now", "%ray_shutdown: takes no options"),
     ],
 )
 def test_bad_session_magic_line(ip, magic, line, expected):

@@ -2,10 +2,9 @@
 
 import ast
 
-from IPython.core.error import UsageError
-
-from .actor_classes import actor, describe
-from .ray_session import import_ray, one_line
+from ..errors import InputError, one_line
+from ..session.ray_import import import_ray
+from .actor_class import actor
 
 # Statements whose bodies run at module level when the cell runs.
 _MODULE_LEVEL_BLOCKS = (ast.If, ast.Try, getattr(ast, "TryStar", ast.Try), ast.With, ast.For, ast.While)
@@ -52,8 +51,8 @@ def run_cell_tree(shell, tree: ast.Module, filename: str) -> None:
 def make_cell_actors(shell, cell, listed, options, track, ensure_ray) -> list[str]:
     """Run an `%%actor` cell, then turn the classes it defines into Ray actor classes.
 
-    `listed` restricts the conversion to those class names. Bad input raises a one-line
-    `UsageError` before the cell runs where it can be seen, and otherwise restores the
+    `listed` restricts the conversion to those class names. Bad input raises `InputError`
+    before the cell runs where it can be seen, and otherwise restores the
     namespace, so that nothing of the cell is kept. A cell that raises converts nothing.
     Returns one confirmation line per class.
     """
@@ -65,8 +64,8 @@ def make_cell_actors(shell, cell, listed, options, track, ensure_ray) -> list[st
         return []
     chosen = _choose(defined_class_names(tree), listed)
     if "name" in options and len(chosen) > 1:
-        raise UsageError(
-            f"%%actor: --name names one actor but {len(chosen)} classes would get it "
+        raise InputError(
+            f"--name names one actor but {len(chosen)} classes would get it "
             f"({', '.join(chosen)}); list the one class to name"
         )
     _check_options(options)
@@ -75,21 +74,21 @@ def make_cell_actors(shell, cell, listed, options, track, ensure_ray) -> list[st
     run_cell_tree(shell, tree, filename)
     try:
         made = {name: _convert(shell.user_ns, before, name, options, track) for name in chosen}
-    except UsageError:
+    except InputError:
         shell.user_ns.clear()
         shell.user_ns.update(before)
         raise
     shell.user_ns.update(made)
-    return [describe(name, options, track) for name in chosen]
+    return [confirmation(name, options, track) for name in chosen]
 
 
 def _choose(defined, listed):
     if not defined:
-        raise UsageError("%%actor: the cell defines no class to turn into an actor")
+        raise InputError("the cell defines no class to turn into an actor")
     missing = [name for name in listed if name not in defined]
     if missing:
-        raise UsageError(
-            f"%%actor: {', '.join(missing)} is not defined by this cell "
+        raise InputError(
+            f"{', '.join(missing)} is not defined by this cell "
             f"(it defines {', '.join(defined)})"
         )
     return list(dict.fromkeys(listed)) or defined
@@ -98,21 +97,28 @@ def _choose(defined, listed):
 def _check_options(options):
     """Let Ray judge the options on a probe class, before the cell runs."""
     if options.get("get_if_exists") and "name" not in options:
-        raise UsageError("%%actor: --get-if-exists needs --name")
+        raise InputError("--get-if-exists needs --name")
     if not options:
         return
     ray = import_ray()
     try:
         ray.remote(**options)(type("OptionsProbe", (), {}))
     except (ValueError, TypeError) as error:
-        raise UsageError(f"%%actor: {one_line(error)}") from None
+        raise InputError(one_line(error)) from None
 
 
 def _convert(namespace, before, name, options, track):
     cls = namespace.get(name)
     if not isinstance(cls, type) or cls is before.get(name):
-        raise UsageError(f"%%actor: the cell did not define class {name} when it ran")
+        raise InputError(f"the cell did not define class {name} when it ran")
     try:
         return actor(cls, track=track, **options)
     except Exception as error:  # noqa: BLE001 - whatever Ray refuses becomes one line
-        raise UsageError(f"%%actor: {name}: {one_line(error)}") from None
+        raise InputError(f"{name}: {one_line(error)}") from None
+
+
+def confirmation(name, options, track) -> str:
+    """The one-line confirmation `%%actor` prints for a class."""
+    parts = [f"{key}={value!r}" for key, value in options.items()]
+    parts.append("tracked" if track else "untracked")
+    return f"{name} → Ray actor ({', '.join(parts)})"

@@ -5,19 +5,16 @@ collects the call counts that tracked actors have answered; text front ends see 
 table as aligned text: `repr(view)`.
 """
 
-import threading
 import time
 from html import escape
 
 import ipywidgets as widgets
-from IPython.display import display
 
-from .actor_calls import CallCountReader
-from .actor_listing import Listing, choose, render_html, render_text, table
-from .cluster_state import read_actors
+from ..classes.counts import CallCountReader
+from ..cluster.facts import read_actors
 from .drawing import set_traits
-from .frontend import widget_frontend
-from .refresher import LiveView
+from .listing import Listing, choose, listing_table, render_html, render_text
+from .view import LiveView
 
 FIRST_COUNTS_WAIT = 1.0  # the first drawing waits this long for call counts
 LIVE_COUNTS_WAIT = 0.05  # later polls wait this long; slower answers show at the next poll
@@ -27,17 +24,15 @@ STOPPED_STYLE = "color:red"
 class ActorsView(LiveView):
     """The cluster's actors (dead ones too with `include_dead`), optionally of one class.
 
-    With an `interval` it is refreshed by the shared refresher until stopped.
+    With an `interval` it is refreshed by the shared refresher until it ends.
     """
 
     def __init__(self, include_dead: bool = False, class_name: str | None = None, interval: float | None = None):
+        super().__init__()
         self.interval = interval
         self.include_dead = include_dead
         self.class_name = class_name
-        self.finished = threading.Event()
         self._reader = CallCountReader()
-        self._lock = threading.Lock()
-        self._reason = None
         self.widget = widgets.HTML()
         self._listing = self._poll(FIRST_COUNTS_WAIT)
         self.show(self._listing)
@@ -52,30 +47,19 @@ class ActorsView(LiveView):
                 set_traits(self.widget, value=render_html(listing))
             return self.finished.is_set()
 
-    def fail(self, reason: str) -> None:
-        with self._lock:
-            if self.finished.is_set():
-                return
-            self._reason = reason
-            stopped = f"<p style='{STOPPED_STYLE}'>{escape(self._stopped_line())}</p>"
-            set_traits(self.widget, value=render_html(self._listing) + stopped)
-            self.finished.set()
+    def _draw_outage(self) -> None:
+        stopped = f"<p style='{STOPPED_STYLE}'>{escape(self._stopped_line())}</p>"
+        set_traits(self.widget, value=render_html(self._listing) + stopped)
 
     @property
     def rows(self) -> list[dict]:
         """The rows shown, each a dict of column name to text."""
-        header, rows = table(self._listing)
+        header, rows = listing_table(self._listing)
         return [dict(zip(header, row, strict=True)) for row in rows]
 
     def __repr__(self) -> str:
         text = render_text(self._listing)
         return f"{text}\n{self._stopped_line()}" if self._reason is not None else text
-
-    def _ipython_display_(self):
-        if widget_frontend():
-            display({**self.widget._repr_mimebundle_(), "text/plain": repr(self)}, raw=True)
-        else:
-            print(repr(self))
 
     def _stopped_line(self) -> str:
         return f"stopped: {self._reason}"

@@ -3,28 +3,20 @@
 An actor made with `max_restarts` comes back after its process dies: the polls in flight
 then fail with `RayActorError` (or its `ActorUnavailableError`), and the polls sent while
 it restarts wait until it is back. The GCS's record of the actor tells which it is:
-RESTARTING (with its restart count), back, or DEAD for good.
+RESTARTING (with its restart count), back, or DEAD for good. A view that waits for its
+actor *pauses* with a notice; a view whose actor is gone *ends* with a reason.
 """
 
-from dataclasses import dataclass
-
-from .cluster_state import ActorFacts, read_actor
-from .ray_session import import_ray, one_line
+from ..cluster.facts import ActorFacts, read_actor
+from ..errors import one_line
+from ..session.ray_import import import_ray
 
 RESTARTING, DEAD = "RESTARTING", "DEAD"
 DEATH_CAUSE = "The actor is dead because"
 
 
-@dataclass(frozen=True)
-class Outage:
-    """Why a poll brought no value: `final` ends the view; otherwise it shows and polling goes on."""
-
-    reason: str
-    final: bool
-
-
-def ray_error_reason(error: BaseException) -> str:
-    """One line for a failed poll: the actor's death cause, or the method's exception."""
+def error_reason(error: BaseException) -> str:
+    """The reason a failed poll ends its view: the actor's death cause, or the method's exception."""
     ray = import_ray()
     if isinstance(error, ray.exceptions.RayTaskError) and error.cause is not None:
         return f"{type(error.cause).__name__}: {one_line(error.cause)}"
@@ -39,23 +31,22 @@ def restart_notice(facts: ActorFacts) -> str:
     return f"actor restarting (restart {restarts})" if restarts else "actor unavailable, retrying"
 
 
-def failed_poll(error: BaseException, actor_id: str | None) -> Outage:
-    """What a poll's error means: final unless the actor lives on (restarting, or back already)."""
-    reason = ray_error_reason(error)
+def notice_after_failure(error: BaseException, actor_id: str | None) -> str | None:
+    """The notice to pause with if the failed poll's actor lives on (restarting, or back already); None if gone."""
     if actor_id is None or not isinstance(error, import_ray().exceptions.RayActorError):
-        return Outage(reason, final=True)
+        return None
     try:
         facts = read_actor(actor_id)
     except Exception:  # noqa: BLE001 - without the record the actor counts as gone
-        return Outage(reason, final=True)
+        return None
     if facts is None or facts.state == DEAD:
-        return Outage(reason, final=True)
-    return Outage(restart_notice(facts), final=False)
+        return None
+    return restart_notice(facts)
 
 
-def stalled_poll(actor_id: str | None) -> Outage | None:
-    """Why a poll is still unanswered when the next is due: the actor restarting, or None."""
+def notice_while_stalled(actor_id: str | None) -> str | None:
+    """The notice to pause with while a poll stays unanswered: the actor restarting, or None."""
     if actor_id is None:
         return None
     facts = read_actor(actor_id)
-    return Outage(restart_notice(facts), final=False) if facts is not None and facts.state == RESTARTING else None
+    return restart_notice(facts) if facts is not None and facts.state == RESTARTING else None

@@ -6,7 +6,7 @@ Plain data in, strings out: no Ray, no widgets, so a thousand rows draw in milli
 from dataclasses import dataclass
 from html import escape
 
-from .cluster_state import ActorFacts
+from ..cluster.facts import ActorFacts
 from .drawing import format_interval, html_table
 
 COLUMNS = ("id", "class", "name", "state", "pid", "node", "restarts", "uptime", "calls")
@@ -48,7 +48,7 @@ def calls_text(counts) -> str:
     return " · ".join(parts) or NO_CALLS
 
 
-def table(listing: Listing) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+def listing_table(listing: Listing) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """The header and the rows of the listing, every cell a string."""
     with_death = any(facts.state == DEAD for facts in listing.actors)
     header = COLUMNS + (DEATH_COLUMN,) if with_death else COLUMNS
@@ -76,7 +76,7 @@ def empty_text(listing: Listing) -> str:
 
 def render_text(listing: Listing) -> str:
     """The table as aligned plain text (trailing spaces stripped)."""
-    header, rows = table(listing)
+    header, rows = listing_table(listing)
     if not rows:
         return empty_text(listing)
     widths = [max(map(len, column)) for column in zip(header, *rows, strict=True)]
@@ -88,7 +88,7 @@ def render_text(listing: Listing) -> str:
 
 def render_html(listing: Listing) -> str:
     """The table as HTML, every value escaped and the state words coloured."""
-    header, rows = table(listing)
+    header, rows = listing_table(listing)
     if not rows:
         return f"<p>{escape(empty_text(listing))}</p>"
     return html_table(header, rows, "ray-magics-actors", state_columns={STATE_COLUMN})

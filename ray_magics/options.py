@@ -1,6 +1,7 @@
-"""Option parsing shared by the magics: value types, option groups, one-line errors.
+"""Option parsing shared by the magics: value types, option groups, names in the namespace.
 
 Every option value is parsed as data (numbers, byte sizes, JSON), never evaluated as code.
+Problems raise `InputError`; the magics show them as one line.
 """
 
 import argparse
@@ -12,20 +13,15 @@ import shlex
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument
 
+from .errors import InputError, single_line
+from .settings import LEAST, positive_seconds
+
 _BYTE_UNITS = {
     "": 1, "b": 1,
     "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
     "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
 }
 _BYTE_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?(?:e[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
-_LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
-
-
-def single_line(text: str) -> str:
-    """`text` with each line break written as its escape (`\\n`), so that a message stays one line."""
-    return _LINE_BREAKS.sub(lambda match: repr(match.group())[1:-1], text)
-
-
 def class_name(text: str) -> str:
     """A Python class name."""
     if not text.isidentifier():
@@ -33,24 +29,27 @@ def class_name(text: str) -> str:
     return text
 
 
-def non_negative_number(text: str) -> int | float:
-    """A finite number ≥ 0; integral values come back as `int`."""
-    return _finite_number(text, zero_allowed=True)
-
-
-def positive_number(text: str) -> int | float:
-    """A finite number > 0; integral values come back as `int`."""
-    return _finite_number(text, zero_allowed=False)
-
-
-def _finite_number(text: str, zero_allowed: bool) -> int | float:
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_allowed):
-        raise argparse.ArgumentTypeError(f"expected a number {'≥' if zero_allowed else '>'} 0, got {text!r}")
+
+
+def non_negative_number(text: str) -> int | float:
+    """A finite number ≥ 0 (such as a resource amount); integral values come back as `int`."""
+    value = _number(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}")
     return int(value) if value.is_integer() else value
+
+
+def seconds(text: str) -> float:
+    """Seconds, by the one rule for them (`settings.positive_seconds`)."""
+    try:
+        return positive_seconds(_number(text), "seconds")
+    except InputError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}") from None
 
 
 def count(minimum: int):
@@ -105,16 +104,16 @@ def resources(text: str) -> dict:
     return value
 
 
-def parse_line(magic, line: str, magic_name: str):
-    """Parse a magic's line with its `@magic_arguments`; every error is a one-line UsageError."""
+def parse_line(magic, line: str):
+    """Parse a magic's line with its `@magic_arguments`; every problem is an `InputError`."""
     try:
         argv = shlex.split(line)
     except ValueError as error:
-        raise UsageError(f"{magic_name}: cannot split the options: {error}") from None
+        raise InputError(f"cannot split the options: {error}") from None
     try:
         return magic.parser.parse_args(argv)
-    except UsageError as error:
-        raise UsageError(f"{magic_name}: {single_line(str(error))}") from None
+    except UsageError as error:  # how IPython's argument parser reports every error
+        raise InputError(single_line(str(error))) from None
 
 
 def switch(name: str, on_help: str, off_help: str):
@@ -151,18 +150,18 @@ def actor_option_arguments(func):
 def live_view_arguments(func):
     """`--interval`, `--wait` and `--timeout`: the options of every live-widget magic."""
     for decorator in reversed((
-        argument("--interval", type=non_negative_number, help="Seconds between polls (RayMagics.refresh_interval)."),
-        argument("--wait", action="store_true", help="Block the cell until the view finishes (Ctrl-C stops waiting)."),
-        argument("--timeout", type=non_negative_number, help="With --wait: wait at most this many seconds."),
+        argument("--interval", type=seconds, help="Seconds between polls (RayMagics.refresh_interval)."),
+        argument("--wait", action="store_true", help="Block the cell until the view ends (Ctrl-C stops waiting)."),
+        argument("--timeout", type=seconds, help="With --wait: wait at most this many seconds."),
     )):
         func = decorator(func)
     return func
 
 
-def check_wait(args, magic_name: str) -> None:
-    """`--timeout` only limits a `--wait`."""
-    if args.timeout is not None and not args.wait:
-        raise UsageError(f"{magic_name}: --timeout needs --wait")
+def check_needs(args, option: str, needed: str) -> None:
+    """`--OPTION` only means something with `--NEEDED` (such as `--timeout` with `--wait`)."""
+    if getattr(args, option) is not None and not getattr(args, needed):
+        raise InputError(f"--{option} needs --{needed}")
 
 
 ACTOR_OPTION_NAMES = (
@@ -180,18 +179,23 @@ def actor_options(args) -> dict:
     }
 
 
-def resolve_name(namespace: dict, path: str, magic_name: str):
+def resolve_name(namespace: dict, path: str):
     """The object a plain name or dotted attribute path (`actors.one`) names; never evaluates code."""
     first, *attributes = path.split(".")
     if not all(part.isidentifier() for part in (first, *attributes)):
-        raise UsageError(f"{magic_name}: expected a name or dotted attribute path, got {path!r}")
+        raise InputError(f"expected a name or dotted attribute path, got {path!r}")
     if first not in namespace:
-        raise UsageError(f"{magic_name}: name {first!r} is not defined")
+        raise InputError(f"name {first!r} is not defined")
     value = namespace[first]
     for depth, attribute in enumerate(attributes, start=1):
         try:
             value = getattr(value, attribute)
         except AttributeError:
             owner = ".".join([first, *attributes[: depth - 1]])
-            raise UsageError(f"{magic_name}: {owner} has no attribute {attribute!r}") from None
+            raise InputError(f"{owner} has no attribute {attribute!r}") from None
     return value
+
+
+def local_ray_size(name: str):
+    """The type of a flag that sizes the embedded Ray, by the rule its setting follows (`settings.LEAST`)."""
+    return count(LEAST[name])

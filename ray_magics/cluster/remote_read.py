@@ -6,7 +6,7 @@ the same read runs as a small task on the cluster (no CPU asked, so it runs even
 CPU is taken) and sends back plain data.
 """
 
-from .ray_session import import_ray
+from ..session.ray_import import import_ray
 
 READ_TIMEOUT = 60.0  # seconds a read on the cluster may take before it counts as failed
 

@@ -1,4 +1,4 @@
-"""Exact per-method call counts kept inside tracked Ray actors.
+"""Exact per-method call counts kept inside tracked Ray actors (imports the standard library alone).
 
 `tracked_class(cls)` returns a subclass of `cls` whose public methods count each call
 made to the actor (and each that fails) under a lock, so counts stay exact in threaded and
@@ -14,7 +14,6 @@ import threading
 
 COUNTS_METHOD = "_ray_magics_calls"
 COUNTER_ATTRIBUTE = "_ray_magics_counter"
-TRACKED_MARK = "__ray_magics_tracked__"
 
 # Referenced only through module-level functions and classes, which cloudpickle sends
 # by reference: a ContextVar itself cannot be pickled.
@@ -67,14 +66,9 @@ def tracked_class(cls):
     namespace = {name: _counting(name, method) for name, method in methods.items()}
     namespace["__init__"] = _init_with_counter(cls.__init__, names)
     namespace[COUNTS_METHOD] = _report_counts
-    namespace[TRACKED_MARK] = True
     for attribute in ("__module__", "__qualname__", "__doc__"):
         namespace[attribute] = getattr(cls, attribute)
     return type(cls.__name__, (cls,), namespace)
-
-
-def is_tracked(cls) -> bool:
-    return getattr(cls, TRACKED_MARK, False)
 
 
 def _report_counts(self):

@@ -10,8 +10,8 @@ from html import escape
 import ipywidgets as widgets
 
 from .drawing import format_interval, set_traits
-from .finishing_view import FinishingView
-from .progress_protocol import Reading, read_progress
+from .method_view import MethodView
+from .progress_reading import Reading, read_progress
 
 RUNNING, SUCCESS, WARNING, DANGER = "info", "success", "warning", "danger"
 NOTHING = object()  # no value drawn yet
@@ -55,7 +55,7 @@ class PartBar:
         set_traits(self.info, value=escape(" ".join(filter(None, (percent(reading), counts(reading, unit))))))
 
 
-class ProgressView(FinishingView):
+class ProgressView(MethodView):
     """A progress bar polling `method` (a bound actor method) every `interval` seconds.
 
     While the actor restarts the bar turns to warning with the notice, and back once the
@@ -103,7 +103,7 @@ class ProgressView(FinishingView):
             try:
                 reading = read_progress(value)
             except ValueError as error:
-                self._stop(str(error))
+                self._end(str(error))
                 return True
             self._reading, self._value = reading, value
             self._notice = None
@@ -113,7 +113,7 @@ class ProgressView(FinishingView):
             draw_bar(self.bar, reading)
             self._draw_info(now)
             if reading.complete:
-                self._finish()
+                self._end()
             return reading.complete
 
     def _same_value(self, value) -> bool:

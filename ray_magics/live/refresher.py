@@ -7,21 +7,23 @@ dead actor never holds up the others or the kernel; a view whose poll is a quick
 results to the views and never prints in a widget front end (outside one, a view prints
 its one final line when it finishes: the text fallback).
 
-Its Ray calls go through `background_ray`: they never start Ray, and a `ray.shutdown()`
-in the user's code waits for them, then stops every view with "Ray shut down". A poll of
-an actor that fails or hangs is judged by `actor_health`: an actor restarting pauses its
-view (polling goes on), an actor dead for good ends it.
+Its Ray calls go through `session.background`: they never start Ray, and a `ray.shutdown()`
+in the user's code waits for them, then ends every view with "Ray shut down". A poll of
+an actor that fails or hangs is judged by `health`: an actor restarting pauses its view
+(polling goes on), an actor dead for good ends it.
 """
 
 import threading
 import time
 
-from .actor_health import failed_poll, stalled_poll
-from .background_ray import connected_ray, get_ready, wait
-from .ray_session import one_line
+from ..errors import one_line
+from ..session import threads
+from ..session.background import connected_ray, get_ready, wait
+from .health import error_reason, notice_after_failure, notice_while_stalled
+from .view import LiveView
 
 RAY_GONE = "Ray shut down"
-WAIT_SLICE = 0.05  # longest single `ray.wait`, so new views and `stop_all` are served at once
+WAIT_SLICE = 0.05  # longest single `ray.wait`, so new views and `end_all` are served at once
 JOIN_TIMEOUT = 2.0
 DUE_WINDOW = 0.05  # polls due this soon (at most half their interval) go with those of their interval due now
 STALL_CHECK_INTERVAL = 0.25  # least time between two looks at the actor of a poll still unanswered
@@ -55,34 +57,8 @@ def next_poll(due: float, interval: float, now: float) -> float:
     return due + interval if due + interval > now else now + interval
 
 
-class LiveView:
-    """What the refresher polls. Subclasses draw; the refresher calls these from its thread."""
-
-    interval: float
-    actor_id: str | None = None  # the actor polled, if one: its restarts are told from its death
-
-    def request(self):
-        """Submit one poll and return its Ray ObjectRef, or poll here and return the value.
-
-        A poll done here (in the refresher's thread) must be quick: it holds up the others.
-        """
-        raise NotImplementedError
-
-    def show(self, value) -> bool:
-        """Draw a polled value; True once there is nothing more to poll."""
-        raise NotImplementedError
-
-    def pause(self, notice: str) -> None:
-        """Show that polling waits for the actor (it restarts); the next value drawn clears it."""
-        raise NotImplementedError
-
-    def fail(self, reason: str) -> None:
-        """Show, for good, the one-line reason polling ended early."""
-        raise NotImplementedError
-
-
 class Refresher:
-    """Polls every live view from one daemon thread; `stop_all` ends them all at once."""
+    """Polls every live view from one daemon thread; `end_all` ends them all at once."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -105,19 +81,19 @@ class Refresher:
         with self._lock:
             self._due[view] = time.monotonic()
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="ray_magics-refresher", daemon=True)
+                self._thread = threading.Thread(target=self._run, name=threads.REFRESHER, daemon=True)
                 self._thread.start()
         self._wake.set()
 
-    def stop_all(self, reason: str) -> None:
-        """Stop every view with `reason` and wait for the thread to exit."""
+    def end_all(self, reason: str) -> None:
+        """End every view with `reason` and wait for the thread to exit."""
         with self._lock:
             views = list(self._due)
             self._due.clear()
             self._in_flight.clear()
             thread = self._thread
         for view in views:
-            view.fail(reason)
+            view.end(reason)
         self._wake.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join(JOIN_TIMEOUT)
@@ -127,13 +103,13 @@ class Refresher:
             self._wake.clear()
             with connected_ray() as ray:
                 if ray is None:
-                    self.stop_all(RAY_GONE)
+                    self.end_all(RAY_GONE)
                     continue
                 try:
                     self._submit_due(ray)
                     waited = self._collect()
                 except Exception as error:  # noqa: BLE001 - the thread must outlive any failure
-                    self.stop_all(one_line(error))
+                    self.end_all(one_line(error))
                     continue
             if not waited:
                 self._wake.wait(self._idle_time())
@@ -168,7 +144,7 @@ class Refresher:
         with self._lock:  # one look for the whole batch
             for view, value in polled:
                 if view not in self._due:
-                    continue  # stopped meanwhile
+                    continue  # ended meanwhile
                 self._due[view] = due[view]
                 if isinstance(value, ray.ObjectRef):
                     self._in_flight[view] = value
@@ -184,12 +160,12 @@ class Refresher:
                 return
             self._due[view] = now + max(view.interval, STALL_CHECK_INTERVAL)
         try:
-            outage = stalled_poll(view.actor_id)
+            notice = notice_while_stalled(view.actor_id)
         except Exception as error:  # noqa: BLE001 - a failed look ends that view only
             self._end(view, one_line(error))
             return
-        if outage is not None:
-            view.pause(outage.reason)
+        if notice is not None:
+            view.pause(notice)
 
     def _collect(self) -> bool:
         """Wait a slice for the polls in flight and hand results to their views; False if none."""
@@ -214,11 +190,11 @@ class Refresher:
 
     def _deliver(self, view: LiveView, value, error: BaseException | None) -> None:
         if error is not None:  # every Ray failure is judged, then shown
-            outage = failed_poll(error, view.actor_id)
-            if outage.final:
-                self._end(view, outage.reason)
+            notice = notice_after_failure(error, view.actor_id)
+            if notice is None:
+                self._end(view, error_reason(error))
             else:
-                view.pause(outage.reason)
+                view.pause(notice)
             return
         self._show(view, value)
 
@@ -229,13 +205,14 @@ class Refresher:
             self._end(view, one_line(error))
             return
         if finished:
-            self._forget(view)
+            self._unschedule(view)
 
     def _end(self, view: LiveView, reason: str) -> None:
-        view.fail(reason)
-        self._forget(view)
+        view.end(reason)
+        self._unschedule(view)
 
-    def _forget(self, view: LiveView) -> None:
+    def _unschedule(self, view: LiveView) -> None:
+        """Poll `view` no more (it has ended)."""
         with self._lock:
             self._due.pop(view, None)
             self._in_flight.pop(view, None)

@@ -1,13 +1,13 @@
 """Facts about the connected Ray cluster, read from Ray's GCS (no dashboard needed).
 
 The facts are plain data: through Ray Client they are read by a task on the cluster and
-sent back (`on_cluster`).
+sent back (`remote_read`).
 """
 
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .on_cluster import on_cluster
+from .remote_read import on_cluster
 
 SHORT_ID = 8
 NIL_ID = "ff"  # an all-ff id (such as the node of an actor not placed yet) means none
@@ -136,8 +136,8 @@ def _hex_id(raw: bytes) -> str:
 def handle_spec(record) -> bytes:
     """The serialized handle of the Python actor of a GCS `ActorTableData` record (b"" for others).
 
-    It is the handle the actor would receive if one were passed to it; `actor_calls` turns
-    it back into a weak handle.
+    It is the handle the actor would receive if one were passed to it; `classes.counts`
+    turns it back into a weak handle.
     """
     if record.function_descriptor.WhichOneof("function_descriptor") != PYTHON_CLASS:
         return b""

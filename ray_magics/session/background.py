@@ -8,7 +8,8 @@ A background thread meets two hazards when the user calls `ray.shutdown()` direc
 - Ray wraps `ray.get`, `ray.wait` and `ActorMethod._remote` so that a call made while Ray
   is not connected first starts one (`ray.init()`). The thread must never start Ray, also
   where the lock does not reach (a Ray Client connection), so it calls `ray.get` and
-  `ray.wait` as Ray defined them and submits polls below `_remote`; these raise instead.
+  `ray.wait` as Ray defined them and submits polls below `_remote` (`cluster.handles.poll`);
+  these raise instead.
   Ray's global auto-connect switch stays as the user set it.
 """
 
@@ -17,8 +18,7 @@ import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
-from .handles import is_driver_method
-from .ray_session import import_ray
+from .ray_import import import_ray
 
 
 @functools.cache
@@ -85,20 +85,3 @@ def _outcome(get, ref) -> tuple:
     except Exception as error:  # noqa: BLE001 - handed to the view's judge
         return None, error
 
-
-def submit(method):
-    """Call an actor method with no arguments: its ObjectRef (`method.remote()`, never starting Ray).
-
-    A driver's method is called through its actor handle's own call (`ActorHandle.
-    _actor_method_call`), below `ActorMethod.remote`'s per-call option handling and Ray's
-    auto-init; it is never retried (a failed poll is judged, not repeated) and leaves no
-    task events: a poll every fraction of a second would fill the cluster's task list (the
-    dashboard's, `ray list tasks`). A Ray Client method goes through its connection, which
-    never starts Ray.
-    """
-    if not is_driver_method(method):
-        return method.remote()
-    return method._actor._actor_method_call(
-        method._method_name, num_returns=method._num_returns, max_task_retries=0, retry_exceptions=False,
-        enable_task_events=False,
-    )

@@ -2,7 +2,8 @@
 
 import functools
 
-from .ray_session import import_ray
+from ..session.ray_import import import_ray
+from .facts import read_actor
 
 
 def _kinds(driver: str, client: str) -> tuple[type, ...]:
@@ -43,8 +44,24 @@ def method_label(method) -> str:
     if is_driver_method(method):
         class_name = method._actor._ray_actor_creation_function_descriptor.class_name
     else:
-        from .cluster_state import read_actor
-
         facts = read_actor(method_actor_id(method))
         class_name = facts.class_name if facts is not None else "actor"
     return f"{class_name}.{method._method_name}"
+
+
+def poll(method):
+    """Call an actor method with no arguments: its ObjectRef (`method.remote()`, never starting Ray).
+
+    A driver's method is called through its actor handle's own call (`ActorHandle.
+    _actor_method_call`), below `ActorMethod.remote`'s per-call option handling and Ray's
+    auto-init; it is never retried (a failed poll is judged, not repeated) and leaves no
+    task events: a poll every fraction of a second would fill the cluster's task list (the
+    dashboard's, `ray list tasks`). A Ray Client method goes through its connection, which
+    never starts Ray.
+    """
+    if not is_driver_method(method):
+        return method.remote()
+    return method._actor._actor_method_call(
+        method._method_name, num_returns=method._num_returns, max_task_retries=0, retry_exceptions=False,
+        enable_task_events=False,
+    )

@@ -12,8 +12,8 @@ from html import escape
 import ipywidgets as widgets
 
 from .drawing import format_interval, set_traits
-from .finishing_view import FinishingView
 from .method_table import Table, make_table
+from .method_view import MethodView
 
 STATUS_STYLE = "color:gray;font-size:smaller"
 PAUSED_STYLE = "color:orange"
@@ -24,7 +24,7 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-class TableView(FinishingView):
+class TableView(MethodView):
     """A table polling `method` (a bound actor method) every `interval` seconds.
 
     `label` names it (e.g. `sup.state`); with `until`, it is done once every compared
@@ -63,7 +63,7 @@ class TableView(FinishingView):
             try:
                 table = make_table(value)
             except ValueError as error:
-                self._stop(str(error))
+                self._end(str(error))
                 return True
             if table != self._table:
                 self._table = table
@@ -71,7 +71,7 @@ class TableView(FinishingView):
             self._done = self.until is not None and table.all_equal(self.until)
             set_traits(self.widget, value=self._html())
             if self._done:
-                self._finish()
+                self._end()
             return self._done
 
     def _draw_outage(self) -> None:

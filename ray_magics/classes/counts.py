@@ -1,4 +1,5 @@
-"""Call counts of the tracked actors the GCS lists, fetched in parallel without blocking.
+"""Reading tracked actors' call counts: one handle's (`calls`), or those of every actor the
+GCS lists, fetched in parallel without blocking (`CallCountReader`).
 
 Ray offers no handle by actor id, so each actor is reached through the handle it would
 receive if one were passed to it (`ActorFacts.handle_spec`), registered as a weak handle,
@@ -6,14 +7,16 @@ which never keeps the actor alive. A count request that has not answered yet is 
 collected by a later read, so a busy actor never gets a pile of requests.
 
 Through Ray Client this process has no core worker to register handles with: each read
-then runs in a task on the cluster with a reader of its own (`on_cluster`), and sends the
+then runs in a task on the cluster with a reader of its own (`cluster.remote_read`), and sends the
 counts back as plain data.
 """
 
-from .call_tracking import COUNTS_METHOD, CallCounts
-from .kernel_waits import ready_within
-from .on_cluster import on_cluster, through_client
-from .ray_session import import_ray
+from ..cluster.handles import is_actor_handle
+from ..cluster.remote_read import on_cluster, through_client
+from ..errors import InputError, InputTypeError
+from ..session.ray_import import import_ray
+from ..session.waits import ready_within
+from .counting import COUNTS_METHOD, CallCounts
 
 ALIVE = "ALIVE"
 
@@ -35,7 +38,19 @@ def counts_method(spec: bytes):
         return None
 
 
-def read_counts(actors, timeout: float) -> dict:
+def calls(handle, timeout=None) -> CallCounts:
+    """Calls per public method served so far by a tracked actor (`.failures` per method)."""
+    ray = import_ray()
+    if not is_actor_handle(handle):
+        raise InputTypeError(f"calls() takes an actor handle, not {type(handle).__name__}")
+    try:
+        method = getattr(handle, COUNTS_METHOD)
+    except AttributeError:
+        raise InputError("this actor is not tracked (it was made with --no-track)") from None
+    return CallCounts(*ray.get(method.remote(), timeout=timeout))
+
+
+def read_in_task(actors, timeout: float) -> dict:
     """`CallCountReader().read` where Ray's core worker is: what a task on the cluster runs."""
     return CallCountReader().read(actors, timeout)
 
@@ -51,7 +66,7 @@ class CallCountReader:
         """Actor id -> `CallCounts` of each alive tracked actor; None for those still busy after `timeout`."""
         alive = [facts for facts in actors if facts.state == ALIVE and facts.handle_spec]
         if through_client():
-            return on_cluster(read_counts, alive, timeout)
+            return on_cluster(read_in_task, alive, timeout)
         ray = import_ray()
         self._methods = {facts.actor_id: self._method(facts) for facts in alive}
         self._pending = {

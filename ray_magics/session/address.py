@@ -2,7 +2,7 @@
 
 import socket
 
-from IPython.core.error import UsageError
+from ..errors import RayUnavailableError
 
 CLIENT_SCHEME = "ray://"
 
@@ -16,7 +16,7 @@ def host_and_port(address: str) -> tuple[str, int] | None:
 
 
 def check_reachable(address: str, timeout: float) -> None:
-    """Raise a one-line `UsageError` unless something accepts a TCP connection at `address` in time."""
+    """Raise `RayUnavailableError` unless something accepts a TCP connection at `address` in time."""
     target = host_and_port(address)
     if target is None:
         return
@@ -25,4 +25,4 @@ def check_reachable(address: str, timeout: float) -> None:
             pass
     except OSError as error:
         reason = error.strerror or str(error) or type(error).__name__
-        raise UsageError(f"could not reach {address}: {reason}") from None
+        raise RayUnavailableError(f"could not reach {address}: {reason}") from None

@@ -42,11 +42,11 @@ def read_simple(value) -> Reading:
             raise ValueError(f"the fraction must be in [0, 1], got {fraction:g}")
         return Reading(fraction)
     if isinstance(value, (tuple, list)) and len(value) == 2:
-        return read_counts(*value)
-    raise ValueError(f"expected {EXPECTED}, got {describe(value)}")
+        return read_done_total(*value)
+    raise ValueError(f"expected {EXPECTED}, got {describe_value(value)}")
 
 
-def read_counts(done, total) -> Reading:
+def read_done_total(done, total) -> Reading:
     done, total = finite(done, "done"), finite(total, "total")
     if total <= 0:
         raise ValueError(f"total must be > 0, got {total:g}")
@@ -59,10 +59,10 @@ def read_mapping(value: Mapping) -> Reading:
     missing = [key for key in ("done", "total") if key not in value]
     if missing:
         raise ValueError(f"the mapping lacks {' and '.join(missing)}")
-    main = read_counts(value["done"], value["total"])
+    main = read_done_total(value["done"], value["total"])
     parts = value.get("parts") or {}
     if not isinstance(parts, Mapping):
-        raise ValueError(f"parts must be a mapping of name to progress, got {describe(parts)}")
+        raise ValueError(f"parts must be a mapping of name to progress, got {describe_value(parts)}")
     named_parts = {str(name): read_part(name, part) for name, part in parts.items()}
     return Reading(main.fraction, main.done, main.total, named_parts)
 
@@ -80,12 +80,12 @@ def is_number(value) -> bool:
 
 def finite(value, what: str) -> float:
     if not is_number(value):
-        raise ValueError(f"{what} must be a number, got {describe(value)}")
+        raise ValueError(f"{what} must be a number, got {describe_value(value)}")
     number = float(value)
     if not math.isfinite(number):
         raise ValueError(f"{what} must be finite, got {number}")
     return number
 
 
-def describe(value) -> str:
+def describe_value(value) -> str:
     return f"{type(value).__name__} {reprlib.repr(value)}"

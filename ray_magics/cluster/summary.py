@@ -2,7 +2,7 @@
 
 from html import escape
 
-from .cluster_state import ClusterFacts
+from .facts import ClusterFacts
 
 DASHBOARD_OFF = "off"
 DASHBOARD_HINT = " (%ray_init --dashboard to turn it on)"  # for the embedded Ray only: a cluster's is set at its start
@@ -11,11 +11,13 @@ STATE_ORDER = ("ALIVE", "PENDING_CREATION", "DEPENDENCIES_UNREADY", "RESTARTING"
 
 def human_bytes(count: float) -> str:
     """`1536` → `1.5 KiB`."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(count) < 1024 or unit == "TiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+    if abs(count) < 1024:
+        return f"{count:.0f} B"
+    for unit in ("KiB", "MiB", "GiB"):
         count /= 1024
-    raise AssertionError("unreachable")
+        if abs(count) < 1024:
+            return f"{count:.1f} {unit}"
+    return f"{count / 1024:.1f} TiB"
 
 
 def _amount(value: float) -> str:

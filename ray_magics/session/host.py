@@ -9,7 +9,9 @@ was given up is shut down as soon as `ray.init` returns, so no half-started Ray 
 
 import threading
 
-from .kernel_waits import wait_event
+from . import threads
+from .background import connected_ray
+from .waits import wait_event
 
 HOST_CHECK = 0.2  # how often the host looks whether the Ray it started is still the one running
 
@@ -24,7 +26,7 @@ class RayHost(threading.Thread):
     """Runs `ray.init(**kwargs)`, then stays until that Ray is shut down (or the start given up)."""
 
     def __init__(self, ray, kwargs: dict):
-        super().__init__(name="ray_magics-ray-host", daemon=True)
+        super().__init__(name=threads.RAY_HOST, daemon=True)
         self.error: BaseException | None = None
         self._ray = ray
         self._kwargs = kwargs
@@ -88,7 +90,5 @@ class RayHost(threading.Thread):
         Leaving while a `ray.shutdown()` still talks to the processes would kill them under
         it (they die with this thread), so the look waits for Ray's connect/shutdown lock.
         """
-        from .background_ray import connected_ray  # (it imports Ray's session module, which imports this)
-
         with connected_ray() as ray:
             return ray is not None and session_name(worker) == session

@@ -1,0 +1,101 @@
+"""The Python API of the live widgets: check the input, build the view, start refreshing it.
+
+Every check runs before anything starts, so bad input leaves nothing behind. Each view
+module imports ipywidgets, so it is imported only when its first view is made.
+"""
+
+from ..cluster.handles import is_actor_handle, is_actor_method, method_label
+from ..errors import InputError, InputTypeError
+from ..session import lifecycle
+from ..session.ray_import import import_ray
+from ..settings import interval_or_default, positive_seconds
+from .refresher import REFRESHER
+
+
+def running_ray():
+    """The `ray` module, once Ray runs in this process."""
+    if not lifecycle.is_running():
+        raise InputError("Ray is not running")
+    return import_ray()
+
+
+def start(view, wait: bool, timeout, show):
+    """Refresh `view` in the background, `show` it, and with `wait` block until it ends (or `timeout`)."""
+    if timeout is not None:
+        positive_seconds(timeout, "timeout")
+    REFRESHER.add(view)
+    if show is not None:
+        show(view)
+    if wait:
+        view.wait(timeout)
+    return view
+
+
+def actor_method(handle, method: str):
+    """`handle.<method>`, checked to be a method of a live actor handle."""
+    running_ray()
+    if not is_actor_handle(handle):
+        raise InputTypeError(f"expected a Ray actor handle, got {type(handle).__name__}")
+    bound = getattr(handle, method, None)
+    if not is_actor_method(bound):
+        raise InputError(f"the actor has no method {method!r}")
+    return bound
+
+
+def progress(handle, method="get_progress", interval=None, description=None, unit=None, wait=False, timeout=None,
+             show=None):
+    """A live progress bar bound to `handle.<method>()`, refreshed in the background.
+
+    The method returns a fraction in [0, 1], a `(done, total)` pair, or a mapping with
+    `done`, `total` and optional `parts` (name → fraction or pair). `show` (such as
+    IPython's `display`) is called with the bar before any wait. With `wait`, block until
+    it ends (at most `timeout` seconds; Ctrl-C ends the wait). Display the view to see it;
+    `repr(view)` is its one-line text.
+    """
+    bound = actor_method(handle, method)
+    interval = interval_or_default(interval)
+    from .progress_view import ProgressView
+
+    return start(ProgressView(bound, interval, description, unit), wait, timeout, show)
+
+
+def table(bound_method, interval=None, until=None, wait=False, timeout=None, label=None, show=None):
+    """A live table of what `bound_method()` (e.g. `handle.state`) returns, refreshed in the background.
+
+    A list shows a row per item, a dict a row per key, a list of dicts a column per key;
+    state words (RUNNING, DONE, DEAD…) are coloured. With `until`, refreshing stops once
+    every value (in a list of dicts: of its `state` or `status` column, if any) equals
+    `until`, compared as strings. `show` and `wait` as for `progress`. `label` names the
+    table (default `Class.method`).
+    """
+    running_ray()
+    if not is_actor_method(bound_method):
+        raise InputTypeError(f"expected an actor method such as handle.state, got {type(bound_method).__name__}")
+    interval = interval_or_default(interval)
+    from .table_view import TableView
+
+    until = None if until is None else str(until)
+    view = TableView(bound_method, label or method_label(bound_method), interval, until)
+    return start(view, wait, timeout, show)
+
+
+def actors(all=False, class_name=None, watch=False, interval=None):
+    """The cluster's actors as a table: id, class, name, state, pid, node, restarts, uptime, calls.
+
+    Lists the actors that are not dead (all of them with `all`), of every job, optionally
+    only those of class `class_name`; tracked actors show their calls per method. With
+    `watch` the table stays live, refreshed every `interval` seconds. Display the view to
+    see it; `repr(view)` is the table as text.
+    """
+    running_ray()
+    if class_name is not None and not isinstance(class_name, str):
+        raise InputTypeError(f"class_name must be a str, got {type(class_name).__name__}")
+    if interval is not None and not watch:
+        raise InputError("interval needs watch")
+    interval = interval_or_default(interval) if watch else None
+    from .actors_view import ActorsView
+
+    view = ActorsView(bool(all), class_name, interval)
+    if watch:
+        REFRESHER.add(view)
+    return view

@@ -1,0 +1,86 @@
+"""What every live view has in common: the refresher polls it, it ends once, it can be waited for.
+
+A view *ends* in one of two ways: done, or cut short with a one-line *reason* (the actor
+died, the method raised, Ray shut down), which it keeps and shows for good. Outside a
+widget front end (terminal IPython, a script) a view is its text, `repr(view)`.
+"""
+
+import sys
+import threading
+
+from IPython.display import display
+
+from ..session.waits import wait_event
+from .frontend import widget_frontend
+
+
+class LiveView:
+    """A view drawn in `self.widget` that the refresher polls every `interval` seconds.
+
+    Subclasses say what one poll is (`request`) and draw its value (`show`) holding
+    `_lock`; they end with `_end()` (still holding it) and draw the reason they were cut
+    short in `_draw_outage`. A view of an actor (`actor_id`) also pauses while it restarts.
+    """
+
+    interval: float | None
+    actor_id: str | None = None  # the actor polled, if one: its restarts are told from its death
+    prints_when_ended = False  # outside a widget front end: its line when it ends, not when displayed
+
+    def __init__(self):
+        self.finished = threading.Event()
+        self._lock = threading.Lock()
+        self._reason = None  # why the view was cut short, for good
+        self._final_line_to = sys.stdout if self.prints_when_ended and not widget_frontend() else None
+
+    def request(self):
+        """Submit one poll and return its Ray ObjectRef, or poll here and return the value.
+
+        A poll done here (in the refresher's thread) must be quick: it holds up the others.
+        """
+        raise NotImplementedError
+
+    def show(self, value) -> bool:
+        """Draw a polled value; True once the view has ended."""
+        raise NotImplementedError
+
+    def pause(self, notice: str) -> None:
+        """Show that polling waits for the actor (it restarts); the next value drawn clears it."""
+        raise NotImplementedError
+
+    def _draw_outage(self) -> None:
+        """Draw why the view was cut short (and, for a view of an actor, why it waits)."""
+        raise NotImplementedError
+
+    def end(self, reason: str | None = None) -> None:
+        """End the view: done, or cut short for `reason`. Only the first end counts."""
+        with self._lock:
+            self._end(reason)
+
+    def _end(self, reason: str | None = None) -> None:
+        """`end`, for a caller that holds `_lock`."""
+        if self.finished.is_set():
+            return
+        if reason is not None:
+            self._reason = reason
+            self._draw_outage()
+        if self._final_line_to is not None:
+            print(repr(self), file=self._final_line_to)
+        self.finished.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the view ends or `timeout`; Ctrl-C ends the wait, the view stays live."""
+        try:
+            return wait_event(self.finished, timeout)
+        except KeyboardInterrupt:
+            return False
+
+    def display_text(self) -> str:
+        """The text/plain shown beside the widget (for static exports and nbval)."""
+        return repr(self)
+
+    def _ipython_display_(self):
+        """The widget; in a text front end its text now, or its line when it ends."""
+        if widget_frontend():
+            display({**self.widget._repr_mimebundle_(), "text/plain": self.display_text()}, raw=True)
+        elif not self.prints_when_ended:
+            print(repr(self))

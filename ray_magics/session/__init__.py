@@ -1,0 +1,1 @@
+"""Starting, reaching and stopping Ray: the lowest layer, which imports Ray and nothing of IPython."""

@@ -1,0 +1,90 @@
+"""The extension's settings, and the rules every value of theirs follows, written once.
+
+`RaySettings` holds the traitlets that `%config RayMagics.<name> = ...` changes (the magics
+inherit them). The same rules check the matching magic flags and Python arguments:
+
+- seconds (refresh interval, timeouts): a finite number > 0;
+- the embedded Ray's size: CPUs ≥ 1 (with none, no actor could ever be placed and every
+  call would hang), GPUs ≥ 0, object store bytes > 0.
+"""
+
+import math
+
+from traitlets import Bool, Float, Int, TraitError, Unicode, validate
+from traitlets.config import Configurable
+
+from .errors import InputError
+
+LEAST = {"num_cpus": 1, "num_gpus": 0, "object_store_memory": 1}  # the embedded Ray's size, per setting
+
+
+def positive_seconds(value, what: str) -> float:
+    """`value` as seconds, checked to be a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InputError(f"{what} must be a number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+def at_least(value: int, least: int, what: str) -> int:
+    """`value`, checked to be a whole number ≥ `least`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise InputError(f"{what} must be a whole number ≥ {least}, got {value!r}")
+    return value
+
+
+class RaySettings(Configurable):
+    """The defaults of the embedded Ray that any magic starts when it needs Ray and finds
+    none, and the refresh interval of the live widgets."""
+
+    address = Unicode(
+        None, allow_none=True,
+        help="Cluster to connect to instead of starting an embedded Ray ('auto', HOST:PORT, ray://HOST:PORT).",
+    ).tag(config=True)
+    num_cpus = Int(None, allow_none=True, help="CPUs of the embedded Ray, ≥ 1 (all, if unset).").tag(config=True)
+    num_gpus = Int(None, allow_none=True, help="GPUs of the embedded Ray, ≥ 0 (all, if unset).").tag(config=True)
+    object_store_memory = Int(
+        None, allow_none=True,
+        help="Object store bytes of the embedded Ray (30% of the memory this process may use, if unset).",
+    ).tag(config=True)
+    dashboard = Bool(False, help="Start the embedded Ray with its dashboard (on 127.0.0.1).").tag(config=True)
+    namespace = Unicode(None, allow_none=True, help="Ray namespace of this kernel's job.").tag(config=True)
+    refresh_interval = Float(0.5, help="Seconds between refreshes of live widgets (default of --interval).").tag(
+        config=True
+    )
+    connect_timeout = Float(
+        10.0, help="Seconds a cluster at an address has to answer (default of %ray_init --timeout).",
+    ).tag(config=True)
+
+    @validate(*LEAST)
+    def _at_least(self, proposal):
+        """Sizes follow `LEAST`; unset (None) means Ray's own choice."""
+        name = proposal.trait.name
+        if proposal.value is None:
+            return None
+        return self._checked(at_least, proposal.value, LEAST[name], f"RayMagics.{name}")
+
+    @validate("refresh_interval", "connect_timeout")
+    def _seconds(self, proposal):
+        """Seconds follow `positive_seconds`."""
+        return self._checked(positive_seconds, proposal.value, f"RayMagics.{proposal.trait.name}")
+
+    @staticmethod
+    def _checked(rule, *args):
+        try:
+            return rule(*args)
+        except InputError as error:
+            raise TraitError(str(error)) from None
+
+
+def current() -> RaySettings:
+    """The settings of the running shell's magics, or the defaults where none are loaded."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    loaded = [each for each in getattr(shell, "configurables", ()) if isinstance(each, RaySettings)]
+    return loaded[-1] if loaded else RaySettings()
+
+
+def interval_or_default(interval) -> float:
+    """The seconds between polls: `interval`, or `RayMagics.refresh_interval` if None."""
+    return positive_seconds(current().refresh_interval if interval is None else interval, "interval")
