@@ -15,7 +15,7 @@ import importlib
 _API = {  # public name -> the module that defines it
     "actor": ".classes.actor_class",
     "original": ".classes.actor_class",
-    "calls": ".classes.counts",
+    "calls": ".classes.count_reader",
     "progress": ".live.api",
     "table": ".live.api",
     "actors": ".live.api",

@@ -9,6 +9,8 @@ from IPython.core.error import UsageError
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
+from ray_magics.live.refresher import REFRESHER
+
 THREAD_GRACE_SECONDS = 1.0
 
 
@@ -42,6 +44,13 @@ def no_leaked_threads(request):
     while (leaked := set(threading.enumerate()) - before) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not leaked, f"threads left running: {sorted(t.name for t in leaked)}"
+
+
+@pytest.fixture
+def no_live_views():
+    """The test ends with no live view left refreshing (and so no refresher thread)."""
+    yield
+    REFRESHER.end_all("test over")
 
 
 def wait_for(condition, timeout=5.0, what="condition"):

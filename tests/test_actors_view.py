@@ -11,6 +11,8 @@ from ray_magics.live.refresher import REFRESHER
 
 from .conftest import usage_error, wait_for
 
+pytestmark = pytest.mark.usefixtures("no_live_views")
+
 FAST = 0.05
 
 WORKERS = """
@@ -24,12 +26,6 @@ class Worker:
         raise ValueError("no")
 """
 PLAIN = "import os\nclass Plain:\n    def pid(self):\n        return os.getpid()\n"
-
-
-@pytest.fixture(autouse=True)
-def no_live_views():
-    yield
-    REFRESHER.end_all("test over")
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ from ray_magics.live.refresher import REFRESHER
 
 from .conftest import free_port, usage_error, wait_for
 
+pytestmark = pytest.mark.usefixtures("no_live_views")
+
 POLL = 0.1
 RESTART_SECONDS = 1.0
 RESTARTABLE = """
@@ -37,12 +39,6 @@ class Phoenix:
     def state(self):
         return {"phase": "RUNNING", "done": self.done}
 """
-
-
-@pytest.fixture(autouse=True)
-def no_live_views():
-    yield
-    REFRESHER.end_all("test over")
 
 
 def phoenix_row(view):

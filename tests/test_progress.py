@@ -24,16 +24,11 @@ from ray_magics.session import threads
 from .conftest import usage_error, wait_for
 from .scripted_actor import SCRIPTED
 
+pytestmark = pytest.mark.usefixtures("no_live_views")
+
 FAST = 0.05
 
 POOL_SIZE = 3
-
-
-@pytest.fixture(autouse=True)
-def no_live_views():
-    """Every test ends with no view left refreshing (and so no refresher thread)."""
-    yield
-    REFRESHER.end_all("test over")
 
 
 @pytest.fixture(scope="module")

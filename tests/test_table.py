@@ -15,6 +15,8 @@ from ray_magics.session import threads
 from .conftest import usage_error, wait_for
 from .scripted_actor import SCRIPTED
 
+pytestmark = pytest.mark.usefixtures("no_live_views")
+
 FAST = 0.05
 
 SUPERVISOR = """
@@ -73,47 +75,30 @@ def colours(view):
     return {text: colour for row in Cells(view.widget.value).rows[1:] for text, colour in row}
 
 
-@pytest.fixture(autouse=True)
-def no_live_views():
-    """Every test ends with no view left refreshing (and so no refresher thread)."""
-    yield
-    REFRESHER.end_all("test over")
-
-
 @pytest.fixture(scope="module")
-def actor_classes(session_shell):
+def actors(session_shell):
+    """One `Supervisor` and one `Scripted` actor, shared by the tests (starting one takes seconds)."""
     with capture_output():
         session_shell.run_cell_magic("actor", "--no-track", ACTORS)
-    yield session_shell.user_ns.pop("Supervisor"), session_shell.user_ns.pop("Scripted")
-
-
-@pytest.fixture(scope="module")
-def supervisor_actor(actor_classes):
-    handle = actor_classes[0].remote()
-    yield handle
-    ray.kill(handle)
+    handles = [session_shell.user_ns.pop(name).remote() for name in ("Supervisor", "Scripted")]
+    yield handles
+    for handle in handles:
+        ray.kill(handle)
 
 
 @pytest.fixture
-def supervisor(supervisor_actor):
-    ray.get(supervisor_actor.reset.remote())
-    return supervisor_actor
-
-
-@pytest.fixture(scope="module")
-def scripted_actor(actor_classes):
-    handle = actor_classes[1].remote()
-    yield handle
-    ray.kill(handle)
+def supervisor(actors):
+    ray.get(actors[0].reset.remote())
+    return actors[0]
 
 
 @pytest.fixture
-def scripted(scripted_actor):
+def scripted(actors):
     """The `Scripted` actor, set to return a value."""
 
     def make(value):
-        ray.get(scripted_actor.set.remote(value))
-        return scripted_actor
+        ray.get(actors[1].set.remote(value))
+        return actors[1]
 
     return make
 

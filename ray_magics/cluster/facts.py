@@ -136,7 +136,7 @@ def _hex_id(raw: bytes) -> str:
 def handle_spec(record) -> bytes:
     """The serialized handle of the Python actor of a GCS `ActorTableData` record (b"" for others).
 
-    It is the handle the actor would receive if one were passed to it; `classes.counts`
+    It is the handle the actor would receive if one were passed to it; `classes.count_reader`
     turns it back into a weak handle.
     """
     if record.function_descriptor.WhichOneof("function_descriptor") != PYTHON_CLASS:

@@ -10,7 +10,7 @@ from html import escape
 
 import ipywidgets as widgets
 
-from ..classes.counts import CallCountReader
+from ..classes.count_reader import CallCountReader
 from ..cluster.facts import read_actors
 from .drawing import set_traits
 from .listing import Listing, choose, listing_table, render_html, render_text
