@@ -19,7 +19,7 @@ def running_ray():
     return import_ray()
 
 
-def start(view, wait: bool, timeout, show):
+def keep_live(view, wait: bool, timeout, show):
     """Refresh `view` in the background, `show` it, and with `wait` block until it ends (or `timeout`)."""
     if timeout is not None:
         positive_seconds(timeout, "timeout")
@@ -56,7 +56,7 @@ def progress(handle, method="get_progress", interval=None, description=None, uni
     interval = interval_or_default(interval)
     from .progress_view import ProgressView
 
-    return start(ProgressView(bound, interval, description, unit), wait, timeout, show)
+    return keep_live(ProgressView(bound, interval, description, unit), wait, timeout, show)
 
 
 def table(bound_method, interval=None, until=None, wait=False, timeout=None, label=None, show=None):
@@ -76,7 +76,7 @@ def table(bound_method, interval=None, until=None, wait=False, timeout=None, lab
 
     until = None if until is None else str(until)
     view = TableView(bound_method, label or method_label(bound_method), interval, until)
-    return start(view, wait, timeout, show)
+    return keep_live(view, wait, timeout, show)
 
 
 def actors(all=False, class_name=None, watch=False, interval=None):
