@@ -14,6 +14,8 @@
    namespace with a 64 MiB /dev/shm, pinned to 1 CPU, and (as root, with a writable cgroup v1
    memory hierarchy) inside a 2 GiB memory cgroup bind-mounted where ray_magics and Ray look
    for the limit, so the embedded Ray sizes its object store as it would on Binder.
+   Without such a hierarchy (or with --no-cgroup) the notebooks run with no memory limit; the
+   output and the RESULT line then say the 2 GiB memory limit was NOT applied.
    A probe notebook also checks that `%ray_init` put the object store in /tmp, and no cell
    output may contain a warning or stderr text.
 3. The summed RSS of the kernel and every Ray process (every process in the namespace but the
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,12 +45,15 @@ PEAK_LIMIT_MIB = 2000
 SAMPLE_SECONDS = 0.2
 CELL_TIMEOUT = 600
 WARNING = re.compile(r"warn(ing)?\b|deprecat", re.IGNORECASE)
+MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
+MEMORY_LIMIT = "2 GiB memory limit"
+NO_MEMORY_LIMIT = "the notebooks run with NO memory limit, so the README's 2 GiB container promise is NOT checked"
 
 PROBE_CELLS = [
     "%load_ext ray_magics",
     "%ray_init",
     """\
-import json, os, shutil, ray, ray_magics.ray_session as session
+import json, os, shutil, ray, ray_magics.session.memory as memory
 ref = ray.put(bytes(4 * 2**20))  # large enough to live in the object store
 assert len(ray.get(ref)) == 4 * 2**20
 node = ray._private.worker._global_node
@@ -61,7 +67,7 @@ for pid in os.listdir("/proc"):
     except OSError:
         pass
 print("PROBE " + json.dumps({
-    "memory_limit": session.memory_limit(),
+    "memory_limit": memory.memory_limit(),
     "object_store_bytes": int(ray.cluster_resources().get("object_store_memory", 0)),
     "plasma_directory": getattr(getattr(node, "_ray_params", None), "plasma_directory", None),
     "shm_bytes": shutil.disk_usage("/dev/shm").total,
@@ -76,6 +82,7 @@ print("PROBE " + json.dumps({
 
 
 def run_notebooks(report_path: str, notebooks: list[str]) -> None:
+    """Run the probe, then each notebook, with nbclient; rewrite the JSON report after each."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -110,6 +117,7 @@ def run_notebooks(report_path: str, notebooks: list[str]) -> None:
 
 
 def output_texts(output) -> list[str]:
+    """The lines of text a cell output shows (stream, error, or plain/HTML/Markdown data)."""
     if output.get("output_type") == "stream":
         return str(output.get("text", "")).splitlines()
     if output.get("output_type") == "error":
@@ -126,35 +134,54 @@ def output_texts(output) -> list[str]:
 
 
 class Checks:
-    def __init__(self):
-        self.rows: list[tuple[str, bool | None, str]] = []
+    """The checks' outcomes, printed as they come, then as a table and a RESULT line."""
 
-    def add(self, name: str, ok: bool | None, detail: str) -> bool | None:
-        self.rows.append((name, ok, detail))
-        mark = {True: "PASS", False: "FAIL", None: "INFO"}[ok]
+    def __init__(self):
+        self.rows: list[tuple[str, str, str]] = []
+        self.not_applied_notes: list[str] = []
+
+    def add(self, name: str, ok: bool | None, detail: str) -> None:
+        """Record a check that passed (True), failed (False) or only informs (None)."""
+        self._record(name, {True: "PASS", False: "FAIL", None: "INFO"}[ok], detail)
+
+    def not_applied(self, name: str, why: str, consequence: str) -> None:
+        """Record a set-up step that could not be applied; the RESULT line repeats it."""
+        self.not_applied_notes.append(f"{name} NOT applied: {why}; {consequence}")
+        self._record(name, "WARN", f"NOT APPLIED: {why}; {consequence}")
+
+    def _record(self, name: str, mark: str, detail: str) -> None:
+        self.rows.append((name, mark, detail))
         print(f"[{mark}] {name}: {detail}", flush=True)
-        return ok
 
     def table(self) -> str:
+        """The rows as a table, one line per detail line."""
         width = max(len(name) for name, _, _ in self.rows)
         lines = [f"{'check'.ljust(width)}  result  detail", f"{'-' * width}  ------  {'-' * 40}"]
-        for name, ok, detail in self.rows:
-            mark = {True: "PASS", False: "FAIL", None: "info"}[ok]
+        for name, mark, detail in self.rows:
+            shown = "info" if mark == "INFO" else mark
             detail_lines = detail.splitlines() or [""]
-            lines.append(f"{name.ljust(width)}  {mark.ljust(6)}  {detail_lines[0]}")
+            lines.append(f"{name.ljust(width)}  {shown.ljust(6)}  {detail_lines[0]}")
             lines.extend(f"{'':{width}}          {more}" for more in detail_lines[1:])
         return "\n".join(lines)
 
+    def result_line(self) -> str:
+        """RESULT: PASS or FAIL, followed by every set-up step that was NOT applied."""
+        verdict = "FAIL" if self.failed else "PASS"
+        return f"RESULT: {verdict}" + "".join(f" ({note})" for note in self.not_applied_notes)
+
     @property
     def failed(self) -> bool:
-        return any(ok is False for _, ok, _ in self.rows)
+        """Whether any check failed."""
+        return any(mark == "FAIL" for _, mark, _ in self.rows)
 
 
 def step(message: str) -> None:
+    """Print a phase heading."""
     print(f"\n== {message}", flush=True)
 
 
 def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Echo and run a command, capturing its output as text."""
     print("+ " + " ".join(command), flush=True)
     return subprocess.run(command, text=True, capture_output=True, **kwargs)
 
@@ -167,6 +194,7 @@ def runtime_python() -> tuple[str, str]:
 
 
 def check_repo2docker(checks: Checks) -> None:
+    """Check that repo2docker renders a Dockerfile that installs binder/ as Binder would."""
     step("repo2docker --no-build --debug .")
     repo2docker = shutil.which("repo2docker")
     if not repo2docker:
@@ -208,6 +236,7 @@ def check_repo2docker(checks: Checks) -> None:
 
 
 def build_env(checks: Checks, reuse: bool) -> Path | None:
+    """A fresh virtualenv from binder/requirements.txt alone, or None if it does not build."""
     step("fresh virtualenv from binder/ only")
     env = WORK / "binder-env"
     python_version, interpreter = runtime_python()
@@ -249,29 +278,43 @@ def build_env(checks: Checks, reuse: bool) -> Path | None:
 
 
 def notebooks() -> list[Path]:
+    """The notebooks to run: notebooks/*.ipynb, then notebooks/zh/*.ipynb."""
     found = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "zh").glob("*.ipynb"))
     return [path for path in found if ".ipynb_checkpoints" not in path.parts]
 
 
 def make_cgroup(checks: Checks, wanted: bool) -> Path | None:
-    base = Path("/sys/fs/cgroup/memory")
+    """A new 2 GiB cgroup v1 memory cgroup, or None, recorded as NOT applied with the reason."""
     if not wanted:
-        checks.add("2 GiB memory cgroup", None, "off (--no-cgroup)")
-        return None
-    if not (base / "memory.limit_in_bytes").exists() or not os.access(base, os.W_OK):
-        checks.add("2 GiB memory cgroup", None, "no writable cgroup v1 memory hierarchy; running without a limit")
-        return None
-    group = base / f"ray_magics_binder_check_{os.getpid()}"
-    try:
-        group.mkdir()
-        (group / "memory.limit_in_bytes").write_text(str(CGROUP_LIMIT))
-    except OSError as error:
-        checks.add("2 GiB memory cgroup", None, f"could not create one ({error}); running without a limit")
-        return None
-    return group
+        why = "--no-cgroup was given"
+    elif not (MEMORY_CGROUPS / "memory.limit_in_bytes").exists():
+        why = f"no cgroup v1 memory hierarchy at {MEMORY_CGROUPS}"
+    elif not os.access(MEMORY_CGROUPS, os.W_OK):
+        why = f"the cgroup v1 memory hierarchy {MEMORY_CGROUPS} is not writable"
+    else:
+        group = MEMORY_CGROUPS / f"ray_magics_binder_check_{os.getpid()}"
+        try:
+            group.mkdir()
+            (group / "memory.limit_in_bytes").write_text(str(CGROUP_LIMIT))
+            return group
+        except OSError as error:
+            why = f"could not create the memory cgroup {group} ({error})"
+    checks.not_applied(MEMORY_LIMIT, why, NO_MEMORY_LIMIT)
+    return None
+
+
+def remove_cgroup(group: Path) -> None:
+    """Remove the memory cgroup, retrying for up to 10 s while its last processes exit."""
+    for _ in range(50):
+        try:
+            group.rmdir()
+            return
+        except OSError:
+            time.sleep(0.2)
 
 
 def namespace_pids(mnt_ns: str) -> list[int]:
+    """The processes in the mount namespace mnt_ns."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -283,83 +326,156 @@ def namespace_pids(mnt_ns: str) -> list[int]:
     return pids
 
 
-def run_in_binder_box(checks: Checks, env: Path, cgroup: Path | None) -> None:
-    import psutil
+@dataclass
+class RssSamples:
+    """The summed RSS of the sandbox's processes, sampled while the notebooks run."""
 
+    mnt_ns: str | None = None
+    samples: int = 0
+    peak: int = 0
+    peak_snapshot: list[tuple[int, str]] = field(default_factory=list)
+
+    def add(self, snapshot: list[tuple[int, str]]) -> None:
+        """Count one sample of (RSS, label) pairs; keep it if its sum is the highest yet."""
+        self.samples += 1
+        total = sum(rss for rss, _ in snapshot)
+        if total > self.peak:
+            self.peak, self.peak_snapshot = total, snapshot
+
+
+def run_in_binder_box(checks: Checks, env: Path, cgroup: Path | None) -> None:
+    """Run the probe and every notebook in the Binder-like sandbox, then record what happened."""
     paths = notebooks()
     step(f"running {len(paths)} notebook(s) + probe under 64 MiB /dev/shm, 1 CPU")
     report = WORK / "notebooks.json"
     report.unlink(missing_ok=True)
-    setup = []
-    if cgroup:
-        setup += [f"echo $$ > {cgroup}/cgroup.procs", f"mount --bind {cgroup} /sys/fs/cgroup/memory"]
-    setup += [f"mount -t tmpfs -o size={SHM_SIZE} tmpfs /dev/shm"]
-    inner = [str(env / "bin" / "python"), str(Path(__file__).resolve()), "--run-notebooks", str(report)]
-    inner += [str(path) for path in paths]
-    script = " && ".join(setup) + " && exec taskset -c 0 " + " ".join(f"'{part}'" for part in inner)
     kernel_log = WORK / "runner-stderr.log"
-    own_ns = os.readlink("/proc/self/ns/mnt")
     started = time.monotonic()
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "RAY_"))}
-    environment["PATH"] = f"{env / 'bin'}:{environment.get('PATH', '/usr/bin:/bin')}"
-    with open(kernel_log, "w") as log:
-        box = subprocess.Popen(
-            ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
-            stdout=None,
-            stderr=log,
-            cwd=ROOT,
-            env=environment,
-        )
-        peak, peak_snapshot, samples, mnt_ns, cgroup_peak = 0, [], 0, None, 0
-        while box.poll() is None:
-            if mnt_ns is None:
-                with_ns = None
-                try:
-                    with_ns = os.readlink(f"/proc/{box.pid}/ns/mnt")
-                except OSError:
-                    pass
-                if with_ns and with_ns != own_ns:
-                    mnt_ns = with_ns
-            if mnt_ns:
-                snapshot = []
-                for pid in namespace_pids(mnt_ns):
-                    if pid == box.pid:
-                        continue  # the nbclient runner (on Binder: the Jupyter server's place)
-                    try:
-                        process = psutil.Process(pid)
-                        snapshot.append((process.memory_info().rss, process_label(process)))
-                    except psutil.Error:
-                        pass
-                total = sum(rss for rss, _ in snapshot)
-                samples += 1
-                if total > peak:
-                    peak, peak_snapshot = total, snapshot
-            time.sleep(SAMPLE_SECONDS)
-        leftovers = namespace_pids(mnt_ns) if mnt_ns else []
-        for pid in leftovers:  # processes this check started that outlived the runner
-            try:
-                psutil.Process(pid).kill()
-            except psutil.Error:
-                pass
-        if cgroup:
-            try:
-                cgroup_peak = int((cgroup / "memory.max_usage_in_bytes").read_text())
-                oom_kills = (cgroup / "memory.oom_control").read_text()
-            except OSError:
-                oom_kills = ""
+    returncode, rss, leftovers = run_sandbox(sandbox_script(env, cgroup, report, paths), env, kernel_log)
+    cgroup_peak, oom_control = read_cgroup_usage(cgroup) if cgroup else (0, "")
     elapsed = time.monotonic() - started
     results = json.loads(report.read_text()) if report.exists() else []
-    if box.returncode or not results:
-        tail = kernel_log.read_text().strip()[-1500:]
-        checks.add("namespace runner", False, f"exit {box.returncode}: {tail}")
+    if returncode or not results:
+        checks.add("namespace runner", False, f"exit {returncode}: {kernel_log.read_text().strip()[-1500:]}")
         if not results:
             return
     checks.add(
         "sandbox",
         None,
         f"unshare -m: private /dev/shm tmpfs size={SHM_SIZE}, taskset -c 0"
-        + (f", memory cgroup limit {CGROUP_LIMIT // 2**20} MiB" if cgroup else ", no memory cgroup"),
+        + (f", memory cgroup limit {CGROUP_LIMIT // 2**20} MiB" if cgroup else f", {MEMORY_LIMIT} NOT applied"),
     )
+    record_notebook_results(checks, results, paths)
+    record_kernel_stderr(checks, kernel_log)
+    record_peak_rss(checks, rss)
+    if cgroup:
+        record_cgroup_usage(checks, cgroup_peak, oom_control)
+    checks.add(
+        "processes left after the runner",
+        None if not leftovers else False,
+        f"{len(leftovers)} (killed)" if leftovers else "none",
+    )
+    checks.add("notebook phase wall time", None, f"{elapsed:.0f} s")
+
+
+def sandbox_script(env: Path, cgroup: Path | None, report: Path, paths: list[Path]) -> str:
+    """The shell script that sets up the sandbox inside unshare -m, then runs the notebooks on CPU 0."""
+    setup = []
+    if cgroup:
+        setup += [f"echo $$ > {cgroup}/cgroup.procs", f"mount --bind {cgroup} {MEMORY_CGROUPS}"]
+    setup += [f"mount -t tmpfs -o size={SHM_SIZE} tmpfs /dev/shm"]
+    inner = [str(env / "bin" / "python"), str(Path(__file__).resolve()), "--run-notebooks", str(report)]
+    inner += [str(path) for path in paths]
+    return " && ".join(setup) + " && exec taskset -c 0 " + " ".join(f"'{part}'" for part in inner)
+
+
+def runner_environment(env: Path) -> dict[str, str]:
+    """This process's environment without virtualenv and Ray variables, with env's bin/ first on PATH."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "RAY_"))}
+    environment["PATH"] = f"{env / 'bin'}:{environment.get('PATH', '/usr/bin:/bin')}"
+    return environment
+
+
+def run_sandbox(script: str, env: Path, kernel_log: Path) -> tuple[int, RssSamples, list[int]]:
+    """Run script in a private mount namespace while sampling RSS; kill what outlives it.
+
+    Returns the exit code, the RSS samples and the pids that had to be killed.
+    """
+    own_ns = os.readlink("/proc/self/ns/mnt")
+    with open(kernel_log, "w") as log:
+        box = subprocess.Popen(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+            stdout=None,
+            stderr=log,
+            cwd=ROOT,
+            env=runner_environment(env),
+        )
+        rss = sample_rss_until_exit(box, own_ns)
+        leftovers = kill_namespace(rss.mnt_ns) if rss.mnt_ns else []
+    return box.returncode, rss, leftovers
+
+
+def sample_rss_until_exit(box: subprocess.Popen, own_ns: str) -> RssSamples:
+    """Sample the sandbox's RSS every SAMPLE_SECONDS until its runner exits."""
+    rss = RssSamples()
+    while box.poll() is None:
+        rss.mnt_ns = rss.mnt_ns or entered_namespace(box.pid, own_ns)
+        if rss.mnt_ns:
+            rss.add(namespace_rss(rss.mnt_ns, box.pid))
+        time.sleep(SAMPLE_SECONDS)
+    return rss
+
+
+def entered_namespace(pid: int, own_ns: str) -> str | None:
+    """pid's mount namespace once unshare has moved it out of ours, else None."""
+    try:
+        mnt_ns = os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return None
+    return mnt_ns if mnt_ns != own_ns else None
+
+
+def namespace_rss(mnt_ns: str, runner_pid: int) -> list[tuple[int, str]]:
+    """(RSS, label) of every process in the namespace but the notebook runner."""
+    import psutil
+
+    snapshot = []
+    for pid in namespace_pids(mnt_ns):
+        if pid == runner_pid:
+            continue  # the nbclient runner (on Binder: the Jupyter server's place)
+        try:
+            process = psutil.Process(pid)
+            snapshot.append((process.memory_info().rss, process_label(process)))
+        except psutil.Error:
+            pass
+    return snapshot
+
+
+def kill_namespace(mnt_ns: str) -> list[int]:
+    """Kill the processes this check started that outlived the runner; return their pids."""
+    import psutil
+
+    leftovers = namespace_pids(mnt_ns)
+    for pid in leftovers:
+        try:
+            psutil.Process(pid).kill()
+        except psutil.Error:
+            pass
+    return leftovers
+
+
+def read_cgroup_usage(cgroup: Path) -> tuple[int, str]:
+    """The memory cgroup's peak usage in bytes and its memory.oom_control text ("" if unreadable)."""
+    peak = 0
+    try:
+        peak = int((cgroup / "memory.max_usage_in_bytes").read_text())
+        return peak, (cgroup / "memory.oom_control").read_text()
+    except OSError:
+        return peak, ""
+
+
+def record_notebook_results(checks: Checks, results: list[dict], paths: list[Path]) -> None:
+    """Record, per notebook, whether it ran and whether its outputs are free of warnings."""
     for result in results:
         name = result["name"].replace(str(ROOT) + "/", "")
         if result["error"]:
@@ -377,37 +493,43 @@ def run_in_binder_box(checks: Checks, env: Path, cgroup: Path | None) -> None:
     missing = [str(path) for path in paths if str(path) not in ran]
     if missing:
         checks.add("every notebook ran", False, "not run: " + ", ".join(missing))
+
+
+def record_kernel_stderr(checks: Checks, kernel_log: Path) -> None:
+    """Show the first warnings the kernels wrote to stderr (outside any cell output)."""
     log_warnings = [line for line in kernel_log.read_text().splitlines() if WARNING.search(line)]
     checks.add(
         "kernel stderr (not cell output)",
         None,
         "\n".join(line[:200] for line in log_warnings[:5]) or "no warnings",
     )
-    top = sorted(peak_snapshot, reverse=True)
-    breakdown = ", ".join(f"{label} {rss / 2**20:.0f}" for rss, label in top[:6])
+
+
+def record_peak_rss(checks: Checks, rss: RssSamples) -> None:
+    """Check that the kernel and Ray together peaked under PEAK_LIMIT_MIB, with the biggest processes."""
+    top = sorted(rss.peak_snapshot, reverse=True)
+    breakdown = ", ".join(f"{label} {size / 2**20:.0f}" for size, label in top[:6])
     checks.add(
         "peak RSS kernel + Ray",
-        peak > 0 and peak / 2**20 < PEAK_LIMIT_MIB,
-        f"{peak / 2**20:.0f} MiB (limit {PEAK_LIMIT_MIB} MiB; {samples} samples every {SAMPLE_SECONDS} s; "
-        f"{len(peak_snapshot)} processes at peak)\nat peak, MiB: {breakdown}",
+        rss.peak > 0 and rss.peak / 2**20 < PEAK_LIMIT_MIB,
+        f"{rss.peak / 2**20:.0f} MiB (limit {PEAK_LIMIT_MIB} MiB; {rss.samples} samples every {SAMPLE_SECONDS} s; "
+        f"{len(rss.peak_snapshot)} processes at peak)\nat peak, MiB: {breakdown}",
     )
-    if cgroup:
-        killed = re.search(r"oom_kill (\d+)", oom_kills)
-        checks.add(
-            "cgroup peak (incl. runner, page cache)",
-            None if not killed or killed.group(1) == "0" else False,
-            f"{cgroup_peak / 2**20:.0f} MiB of {CGROUP_LIMIT // 2**20} MiB; OOM kills: "
-            f"{killed.group(1) if killed else '?'}",
-        )
+
+
+def record_cgroup_usage(checks: Checks, cgroup_peak: int, oom_control: str) -> None:
+    """Show the memory cgroup's peak; fail if the cgroup OOM-killed anything."""
+    killed = re.search(r"oom_kill (\d+)", oom_control)
     checks.add(
-        "processes left after the runner",
-        None if not leftovers else False,
-        f"{len(leftovers)} (killed)" if leftovers else "none",
+        "cgroup peak (incl. runner, page cache)",
+        None if not killed or killed.group(1) == "0" else False,
+        f"{cgroup_peak / 2**20:.0f} MiB of {CGROUP_LIMIT // 2**20} MiB; OOM kills: "
+        f"{killed.group(1) if killed else '?'}",
     )
-    checks.add("notebook phase wall time", None, f"{elapsed:.0f} s")
 
 
 def process_label(process) -> str:
+    """A short name for a process in the RSS breakdown: kernel, a Ray process, or its script."""
     try:
         cmdline = process.cmdline()
     except Exception:  # noqa: BLE001
@@ -426,6 +548,7 @@ def process_label(process) -> str:
 
 
 def check_probe(checks: Checks, probe: dict) -> None:
+    """Check that the probe found the object store in /tmp, not in the small /dev/shm."""
     directory = probe.get("plasma_directory")
     mappings = probe.get("plasma_mappings", [])
     in_tmp = (
@@ -443,12 +566,17 @@ def check_probe(checks: Checks, probe: dict) -> None:
 
 
 def main() -> int:
+    """Run the checks (or, with --run-notebooks, the runner inside the sandbox)."""
     if len(sys.argv) > 2 and sys.argv[1] == "--run-notebooks":
         run_notebooks(sys.argv[2], sys.argv[3:])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reuse-env", action="store_true", help="reuse the env from a previous run")
-    parser.add_argument("--no-cgroup", action="store_true", help="do not run inside a 2 GiB memory cgroup")
+    parser.add_argument(
+        "--no-cgroup",
+        action="store_true",
+        help="do not run inside a 2 GiB memory cgroup (the RESULT line then says the limit was NOT applied)",
+    )
     parser.add_argument("--skip-repo2docker", action="store_true")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -465,15 +593,10 @@ def main() -> int:
             run_in_binder_box(checks, env, cgroup)
         finally:
             if cgroup:
-                for _ in range(50):
-                    try:
-                        cgroup.rmdir()
-                        break
-                    except OSError:
-                        time.sleep(0.2)
+                remove_cgroup(cgroup)
     checks.add("total wall time", None, f"{time.monotonic() - started:.0f} s")
     print("\n" + checks.table())
-    print("\nRESULT:", "FAIL" if checks.failed else "PASS")
+    print("\n" + checks.result_line())
     return 1 if checks.failed else 0
 
 
