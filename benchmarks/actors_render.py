@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/actors_render.py [REAL_ACTORS]
+    .venv/bin/python -m benchmarks.actors_render [REAL_ACTORS]
 
 1. Renders 1,000 synthetic actors (HTML for the widget, aligned text for `repr`); the
    target is ≤ 200 ms. Median of several runs.
@@ -21,9 +21,9 @@ RUNS = 7
 
 
 def synthetic_listing(count: int):
-    from ray_magics.actor_listing import Listing
-    from ray_magics.call_tracking import CallCounts
-    from ray_magics.cluster_state import ActorFacts
+    from ray_magics.classes.counting import CallCounts
+    from ray_magics.cluster.facts import ActorFacts
+    from ray_magics.live.listing import Listing
 
     now = int(time.time() * 1000)
     actors = [
@@ -50,7 +50,7 @@ def median_ms(action) -> float:
 
 
 def measure_render(listing) -> tuple[float, float]:
-    from ray_magics.actor_listing import render_html, render_text
+    from ray_magics.live.listing import render_html, render_text
 
     return median_ms(lambda: render_html(listing)), median_ms(lambda: render_text(listing))
 
@@ -63,9 +63,9 @@ def main(real_actors: int) -> None:
     import ray
 
     import ray_magics
-    from ray_magics.actor_calls import CallCountReader
-    from ray_magics.actor_listing import Listing, choose
-    from ray_magics.cluster_state import read_actors
+    from ray_magics.classes.count_reader import CallCountReader
+    from ray_magics.cluster.facts import read_actors
+    from ray_magics.live.listing import Listing, choose
 
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
     try:

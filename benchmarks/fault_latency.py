@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/fault_latency.py
+    .venv/bin/python -m benchmarks.fault_latency
 
 Each Ctrl-C case runs `ATTEMPTS` times, each in a fresh ipykernel (driven through
 tests/kernel_driver.py): the interrupt is sent while the cell is in the named phase, and
@@ -14,12 +14,9 @@ they are measured, not asserted. About 2 minutes on 2 cores.
 
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from kernel_driver import Kernel  # noqa: E402 - the tests' real-kernel driver
+from tests.kernel_driver import Kernel
 
 ATTEMPTS = 3
 TARGET_SECONDS = 1.0

@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/live_widgets_overhead.py [pi | refresher]
+    .venv/bin/python -m benchmarks.live_widgets_overhead [pi | refresher]
 
 It prints (about 4 minutes on 2 cores; name one part to run only that one):
 
@@ -19,8 +19,8 @@ It prints (about 4 minutes on 2 cores; name one part to run only that one):
    never finish), once with the bars on 5 actors and once on 50 (one each), over
    `CPU_WINDOW_SECONDS` s, read per thread with psutil; and the CPU of the whole kernel
    process over as long, minus that of a window with no widgets. Then the time
-   `REFRESHER.stop_all` takes to stop them all.
-3. A pointer to benchmarks/actors_render.py for the time `%actors` takes to render.
+   `REFRESHER.end_all` takes to stop them all.
+3. A pointer to `python -m benchmarks.actors_render` for the time `%actors` takes to render.
 
 Targets are printed beside the figures; they are measured, not asserted. Everything
 the script starts (Ray, its actors, the refresher thread) is stopped before it ends.
@@ -34,12 +34,12 @@ import statistics
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import psutil
-from reporting import new_shell, print_table
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the tests' real-kernel driver
+from tests.kernel_driver import Kernel
+
+from .reporting import new_shell, print_table
 
 # Forced on before ray_magics is imported: a plain IPython shell would get the text fallback.
 os.environ["RAY_MAGICS_WIDGETS"] = "1"
@@ -56,7 +56,6 @@ IDLE_ACTOR_COUNTS = (5, 50)  # the bars share 5 actors (10 each), then each has 
 CPU_WINDOW_SECONDS = 20
 SETTLE_SECONDS = 2
 REFRESHER_TARGET = 1.0  # % of one core
-REFRESHER_NAME = "ray_magics-refresher"
 EXIT_TIMEOUT = 60
 
 # The tutorial's actor and task (https://docs.ray.io/en/latest/ray-core/examples/monte_carlo_pi.html),
@@ -155,6 +154,8 @@ def benchmark_progress_bar(shell):
     """Section 1: warm up and size the workload, then time the runs in `ORDER`."""
     import ray
 
+    from ray_magics.settings import interval_or_default
+
     tasks = os.cpu_count()
     ns = shell.user_ns
     quietly(lambda: shell.run_cell_magic("actor", "", PROGRESS_ACTOR_CELL))
@@ -181,7 +182,7 @@ def benchmark_progress_bar(shell):
         f"({sample_seconds * 1e6:.3f} µs per sample per task) to about {WORKLOAD_SECONDS} s"
     )
     print("  bar: ray_magics.progress(actor) at the default interval "
-          f"({ray_magics_default_interval():g} s), widgets forced on, displayed")
+          f"({interval_or_default(None):g} s), widgets forced on, displayed")
     rows = []
     times = {"none": [], "bar": []}
     for index, (arm, actor) in enumerate(zip(ORDER, timed, strict=True), start=1):
@@ -198,22 +199,18 @@ def benchmark_progress_bar(shell):
           f"(target ≤ {BAR_TARGET}: {met(ratio <= BAR_TARGET)})")
 
 
-def ray_magics_default_interval() -> float:
-    from ray_magics.live_widgets import default_interval
-
-    return default_interval()
-
-
 # 2. The refresher with idle widgets, in a real kernel -------------------------------------------
 
 # Runs in the kernel: a baseline window with no widget, then a window with the bars displayed.
 REFRESHER_WINDOWS = """
-import json, threading, time
+import json, time
 import psutil, ray, ray_magics
-from ray_magics.refresher import REFRESHER
+from ray_magics.live.refresher import REFRESHER
+from ray_magics.session import threads
+from ray_magics.settings import interval_or_default
 
 def refresher_thread():
-    return next((thread for thread in threading.enumerate() if thread.name == "{refresher_name}"), None)
+    return next(iter(threads.running(threads.REFRESHER)), None)
 
 def thread_cpu(process, native_id):
     return next(t.user_time + t.system_time for t in process.threads() if t.id == native_id)
@@ -253,13 +250,13 @@ polls = polls_served(handles) - polls_before
 live = sum(not view.finished.is_set() for view in views)
 
 started = time.perf_counter()
-REFRESHER.stop_all("benchmark over")
+REFRESHER.end_all("benchmark over")
 stop_seconds = time.perf_counter() - started
 stopped = sum(view.status == "failed: benchmark over" and view.bar.bar_style == "danger" for view in views)
 for handle in handles:
     ray.kill(handle)
 print(json.dumps(dict(
-    actors_seconds=actors_seconds, interval=ray_magics.live_widgets.default_interval(), native_id=thread.native_id,
+    actors_seconds=actors_seconds, interval=interval_or_default(None), native_id=thread.native_id,
     refresher=(thread_after - thread_before) / window, with_widgets=(cpu_after - cpu_before) / window,
     baseline=baseline, polls_per_second=polls / window, live=live, stop_seconds=stop_seconds, stopped=stopped,
     thread_alive=thread.is_alive(),
@@ -270,14 +267,14 @@ print(json.dumps(dict(
 def benchmark_refresher(actors: int):
     """Section 2 with the bars on `actors` actors, in a fresh ipykernel (its widgets send their changes as a
     notebook's do)."""
-    from kernel_driver import Kernel
+    from ray_magics.session import threads
 
     kernel = Kernel()
     try:
         kernel.check("%load_ext ray_magics\n%ray_init")
         kernel.check("%%actor --num-cpus 0" + IDLE_ACTOR_CELL)
         cell = REFRESHER_WINDOWS.format(actors=actors, widgets=IDLE_WIDGETS, window=CPU_WINDOW_SECONDS,
-                                        settle=SETTLE_SECONDS, refresher_name=REFRESHER_NAME)
+                                        settle=SETTLE_SECONDS)
         figures = json.loads(kernel.check(cell, timeout=300).stdout.strip().splitlines()[-1])
         shutdown = kernel.check("%ray_shutdown", timeout=EXIT_TIMEOUT).stdout.strip()
     finally:
@@ -291,7 +288,7 @@ def benchmark_refresher(actors: int):
     print_table(
         ("window", "% of one core", "target"),
         [
-            (f"refresher thread ({REFRESHER_NAME}, native id {figures['native_id']})", f"{refresher:.2f}",
+            (f"refresher thread ({threads.REFRESHER}, native id {figures['native_id']})", f"{refresher:.2f}",
              f"≤ {REFRESHER_TARGET:g}% {met(refresher <= REFRESHER_TARGET)}"),
             ("kernel process with the bars", f"{with_widgets:.2f}", ""),
             ("kernel process, no widget (baseline)", f"{baseline:.2f}", ""),
@@ -301,7 +298,7 @@ def benchmark_refresher(actors: int):
     print(f"  polls served during the window: {figures['polls_per_second']:.1f}/s (expected "
           f"{IDLE_WIDGETS / interval:g}/s: {IDLE_WIDGETS} bars / {interval:g} s); bars still live: "
           f"{figures['live']} of {IDLE_WIDGETS}")
-    print(f"  REFRESHER.stop_all took {1000 * figures['stop_seconds']:.1f} ms; bars stopped with the reason: "
+    print(f"  REFRESHER.end_all took {1000 * figures['stop_seconds']:.1f} ms; bars stopped with the reason: "
           f"{figures['stopped']} of {IDLE_WIDGETS}; refresher thread still alive: {figures['thread_alive']}; "
           f"then {shutdown!r}")
 
@@ -350,12 +347,12 @@ def main(parts=PARTS):
         for actors in IDLE_ACTOR_COUNTS:
             benchmark_refresher(actors)
     print("\n3. The render time of %actors (1,000 rows, and a real cluster's actors): "
-          "see benchmarks/actors_render.py (not re-measured here)")
+          "see python -m benchmarks.actors_render (not re-measured here)")
     print(f"\nTotal time {time.perf_counter() - start:.0f} s; load average after the run: {load_average()}")
 
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or PARTS
     if not set(chosen) <= set(PARTS):
-        sys.exit(f"usage: live_widgets_overhead.py [{' | '.join(PARTS)}]")
+        sys.exit(f"usage: python -m benchmarks.live_widgets_overhead [{' | '.join(PARTS)}]")
     main(chosen)
