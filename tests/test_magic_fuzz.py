@@ -1,11 +1,14 @@
 """Fuzz of every magic's line: random option strings give a normal result or one plain
-`UsageError` line, and an error leaves the namespace as it was and starts nothing."""
+`UsageError` line that names the magic, and an error leaves the namespace as it was and
+starts nothing. A known-good line of each magic, run the same way with the same fixture,
+must run: a fixture that broke every line would fail these tests, not pass them."""
 
 import json
 import shlex
 import threading
 import time
 import types
+from collections import Counter
 
 import pytest
 import ray
@@ -14,7 +17,8 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
-from ray_magics.refresher import REFRESHER
+from ray_magics import magics
+from ray_magics.live.refresher import REFRESHER
 
 FUZZ = settings(
     max_examples=800, deadline=None, derandomize=True, database=None,
@@ -28,6 +32,8 @@ class Target:
         return 1.0
     def broken(self):
         return 42
+    def rows(self):
+        return [{"state": "DONE"}]
 """
 ACTOR_CELL = "class Fuzzed:\n    def go(self):\n        return 1\n"
 NUMBERS = ["-1", "0", "-0", "1", "2.5", "1e400", "-1e400", "1e-300", "nan", "inf", "9" * 30, "512MiB", "2GB",
@@ -40,6 +46,16 @@ SANE_VALUES = ["1", "0.5", "2GB", '{"accel": 1}', '{"env_vars": {"A": "1"}}', "d
 TARGETS = ["", "h", "box.h", "h.broken", "box.h.get_progress", "Fuzzed"]
 WHOLE_LINE_TARGETS = {"actor_progress": "h", "actor_table": "h.broken"}  # what the option's value is added to
 PUNCTUATION = ["-", "--", "---", "-x", "--no-", "'", '"', "\\", "=", "--=", "\n", "\u2028", "\x00", " "]
+FUZZED_LINE_MAGICS = ["ray_init", "actor_progress", "actor_table", "actors", "ray_status"]
+KNOWN_GOOD = {  # a line of each fuzzed magic that runs with the fixture (the cell of %%actor is ACTOR_CELL)
+    "actor": "--num-cpus 0.5 --max-restarts 1",
+    "ray_init": "--num-cpus 2",  # Ray runs: it says so
+    "actor_progress": "box.h --description fuzz --interval 0.05 --wait --timeout 30",
+    "actor_table": "h.rows --until DONE --interval 0.05 --wait --timeout 30",
+    "actors": "--all --class Target",
+    "ray_status": "",
+    "ray_shutdown": "",  # run with Ray's own shutdown replaced, so the session's Ray keeps running
+}
 
 
 def option_names(magic) -> list[str]:
@@ -80,13 +96,14 @@ def fuzz_ns(ip, target):
     """The shell with names the fuzzed lines may point at: an actor handle, a dotted path to it."""
     ip.user_ns.update(h=target, box=types.SimpleNamespace(h=target), n=3)
     yield ip
-    REFRESHER.stop_all("test over")
+    REFRESHER.end_all("test over")
 
 
-def check_one(shell, run, error_prefix: str) -> str:
-    """Run one fuzzed magic: a normal result, or one plain `UsageError` line that changes nothing.
+def check_one(shell, run, magic_name: str) -> str:
+    """Run one magic line: a normal result, or one plain `UsageError` line, naming the magic
+    (`%name: ...`), that changes nothing. Any other exception fails the test.
 
-    Returns which of the two it was.
+    Returns which of the two it was: "ran" or "UsageError".
     """
     names = dict(shell.user_ns)
     threads = set(threading.enumerate())
@@ -98,13 +115,13 @@ def check_one(shell, run, error_prefix: str) -> str:
         message = str(error)
         outcome = "UsageError"
         assert type(error) is UsageError
-        assert len(message.splitlines()) == 1, message
-        assert message.startswith(error_prefix), message
+        assert message.splitlines() == [message], message  # exactly one line, no line break at all
+        assert message.startswith(f"{magic_name}: ") and message.strip() != f"{magic_name}:", message
         assert shell.user_ns.keys() == names.keys()
         assert all(shell.user_ns[name] is value for name, value in names.items())
         assert not set(threading.enumerate()) - threads
     finally:
-        REFRESHER.stop_all("fuzz example over")
+        REFRESHER.end_all("fuzz example over")
         shell.user_ns.clear()
         shell.user_ns.update(names)
     deadline = time.monotonic() + THREAD_GRACE_SECONDS
@@ -114,44 +131,68 @@ def check_one(shell, run, error_prefix: str) -> str:
     return outcome
 
 
-def line_magic(shell, name):
-    return shell.magics_manager.magics["line"][name]
+def run_magic(shell, magic: str, line: str) -> str:
+    """`check_one` of `%magic line` (of `%%actor line` with `ACTOR_CELL` for `actor`)."""
+    if magic == "actor":
+        return check_one(shell, lambda: shell.run_cell_magic("actor", line, ACTOR_CELL), "%%actor")
+    return check_one(shell, lambda: shell.run_line_magic(magic, line), f"%{magic}")
 
 
-@FUZZ
-@given(data=st.data())
-def test_fuzzed_actor_cell_lines(fuzz_ns, data):
-    line = data.draw(lines(option_names(fuzz_ns.magics_manager.magics["cell"]["actor"])), label="line")
-    event(check_one(fuzz_ns, lambda: fuzz_ns.run_cell_magic("actor", line, ACTOR_CELL), "%%actor"))
+def parser_options(shell, magic: str) -> list[str]:
+    kind = "cell" if magic == "actor" else "line"
+    return option_names(shell.magics_manager.magics[kind][magic])
 
 
-@pytest.mark.parametrize("magic", ["ray_init", "actor_progress", "actor_table", "actors", "ray_status"])
-@FUZZ
-@given(data=st.data())
-def test_fuzzed_line_magic_lines(fuzz_ns, magic, data):
-    line = data.draw(lines(option_names(line_magic(fuzz_ns, magic))), label="line")
-    event(check_one(fuzz_ns, lambda: fuzz_ns.run_line_magic(magic, line), f"%{magic}"))
+def assert_known_good_line_runs(shell, magic: str) -> None:
+    """The control: with the fixture the fuzzed lines get, a good line of `magic` runs."""
+    assert run_magic(shell, magic, KNOWN_GOOD[magic]) == "ran", f"the known-good line of {magic} did not run"
 
 
-@FUZZ
-@given(line=lines(["--all", "--now", "-f"]).filter(str.strip))
-def test_fuzzed_ray_shutdown_lines_are_refused_and_ray_keeps_running(fuzz_ns, line):
-    assert check_one(fuzz_ns, lambda: fuzz_ns.run_line_magic("ray_shutdown", line), "%ray_shutdown") == "UsageError"
+@pytest.mark.parametrize("magic", ["actor", *FUZZED_LINE_MAGICS])
+def test_fuzzed_lines_give_a_result_or_one_usage_error_line(fuzz_ns, magic):
+    assert_known_good_line_runs(fuzz_ns, magic)
+    outcomes = Counter()
+
+    @FUZZ
+    @given(data=st.data())
+    def fuzz(data):
+        line = data.draw(lines(parser_options(fuzz_ns, magic)), label="line")
+        outcome = run_magic(fuzz_ns, magic, line)
+        event(outcome)
+        outcomes[outcome] += 1
+
+    fuzz()
+    assert outcomes["ran"] and outcomes["UsageError"], outcomes  # the fuzz reached both: it was not all refused
+    assert_known_good_line_runs(fuzz_ns, magic)  # and left the shell as it found it
+
+
+def test_fuzzed_ray_shutdown_lines_are_refused_and_ray_keeps_running(fuzz_ns, monkeypatch):
+    stopped = []
+    with monkeypatch.context() as patch:  # the control reaches the shutdown, which only records that it did
+        patch.setattr(magics.lifecycle, "shutdown", lambda: stopped.append(True) or True)
+        assert_known_good_line_runs(fuzz_ns, "ray_shutdown")
+    assert stopped == [True]
     assert ray.is_initialized()
+
+    @FUZZ
+    @given(line=lines(["--all", "--now", "-f"]).filter(str.strip))
+    def fuzz(line):
+        assert run_magic(fuzz_ns, "ray_shutdown", line) == "UsageError", line
+        assert ray.is_initialized()
+
+    fuzz()
 
 
 @pytest.mark.parametrize("magic", ["actor", "ray_init", "actor_progress", "actor_table", "actors"])
 def test_every_option_with_every_odd_value(fuzz_ns, magic):
     """Not random: each option of each magic, alone beside a valid target, with each odd value."""
-    kind = "cell" if magic == "actor" else "line"
+    assert_known_good_line_runs(fuzz_ns, magic)
     target = WHOLE_LINE_TARGETS.get(magic, "")
-    for option in option_names(fuzz_ns.magics_manager.magics[kind][magic]):
+    outcomes = Counter()
+    for option in parser_options(fuzz_ns, magic):
         for value in NUMBERS + JSON_PIECES + WORDS + PUNCTUATION:
-            line = f"{target} {option} {shlex.quote(value)}"
-            if magic == "actor":
-                check_one(fuzz_ns, lambda line=line: fuzz_ns.run_cell_magic("actor", line, ACTOR_CELL), "%%actor")
-            else:
-                check_one(fuzz_ns, lambda line=line: fuzz_ns.run_line_magic(magic, line), f"%{magic}")
+            outcomes[run_magic(fuzz_ns, magic, f"{target} {option} {shlex.quote(value)}")] += 1
+    assert outcomes["ran"] and outcomes["UsageError"], outcomes
 
 
 JSON_VALUES = st.recursive(

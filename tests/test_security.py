@@ -18,16 +18,17 @@ import ipywidgets as widgets
 import psutil
 import pytest
 import ray
-from conftest import wait_for
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 from ray._raylet import AuthenticationTokenLoader
 from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc
 
 import ray_magics
-from ray_magics.cluster_state import read_cluster
-from ray_magics.cluster_summary import ClusterSummary
-from ray_magics.refresher import REFRESHER
+from ray_magics.cluster.facts import read_cluster
+from ray_magics.cluster.summary import ClusterSummary
+from ray_magics.live.refresher import REFRESHER
+
+from .conftest import wait_for
 
 WRONG_TOKEN = "0" * 32
 REFUSED = "InvalidAuthToken: Authentication token is missing or incorrect"
@@ -256,7 +257,7 @@ def hostile(hostile_class):
         return handle
 
     yield make
-    REFRESHER.stop_all("test over")
+    REFRESHER.end_all("test over")
     for handle in started:
         ray.kill(handle)
 
@@ -317,14 +318,13 @@ OPTION_LINES = [
     ("%%actor", "--max-restarts {code}"), ("%%actor", "--lifetime {code}"), ("%%actor", "{code}"),
     ("%ray_init", "--runtime-env {code}"), ("%ray_init", "--runtime-env {code_in_json}"),
     ("%ray_init", "--num-cpus {code}"), ("%ray_init", "--object-store-memory {code}"),
-    ("%ray_init", "--address {code}"), ("%ray_init", "--namespace {code}"),
     ("%actor_progress", "{code}"), ("%actor_progress", "target --method {code}"),
     ("%actor_progress", "target --description {code} --unit {code}"), ("%actor_progress", "target --interval {code}"),
     ("%actor_progress", "target --wait --timeout {code}"),
     ("%actor_table", "{code}"), ("%actor_table", "target.get_progress --until {code}"),
     ("%actor_table", "target.get_progress --interval {code}"),
     ("%actors", "--class {code}"), ("%actors", "--watch --interval {code}"),
-]
+]  # `%ray_init --address/--namespace` take any text: they reach the start only where Ray is not running (below)
 
 
 @pytest.mark.parametrize(("magic", "line"), OPTION_LINES)
@@ -340,10 +340,63 @@ def test_no_option_value_is_run_as_code(ip, tmp_path, magic, line):
     cell = f"{magic} {line.format(**values)}" + (f"\n{TARGET}" if magic == "%%actor" else "")
     with capture_output():
         result = ip.run_cell(cell)
-    REFRESHER.stop_all("test over")
+    REFRESHER.end_all("test over")
     ray.kill(ip.user_ns["target"])
     assert result.error_in_exec is None or type(result.error_in_exec) is UsageError
     assert not marker.exists()
+
+
+FRESH_KERNEL = r"""
+import json, os, sys
+from IPython.testing.globalipapp import start_ipython
+from IPython.utils.capture import capture_output
+import ray
+ip = start_ipython()
+ip.run_line_magic("load_ext", "ray_magics")
+report = {}
+for name, line in json.loads(sys.argv[1]).items():
+    with capture_output() as shown:
+        result = ip.run_cell(f"%ray_init {line}")
+    error = result.error_before_exec or result.error_in_exec
+    report[name] = {
+        "error": None if error is None else [type(error).__name__, str(error)],
+        "printed": shown.stdout,
+        "shown": [output.data.get("text/plain", "") for output in shown.outputs],
+        "namespace": ray.get_runtime_context().namespace if ray.is_initialized() else None,
+        "marker": os.path.exists(sys.argv[2]),
+    }
+    if ray.is_initialized():
+        ip.run_line_magic("ray_shutdown", "")
+print(json.dumps(report))
+"""
+
+
+def test_ray_init_address_and_namespace_reach_the_start_as_text_never_as_code(tmp_path):
+    """In a kernel where Ray is not running (else `%ray_init` stops at "already running"):
+    code as `--address` is refused by the start in one line, code as `--namespace` is the
+    namespace of the Ray it starts, word for word; neither runs, in the kernel or in Ray."""
+    marker = tmp_path / "MARKER"
+    code = CODE.format(marker=marker)
+    home = tmp_path / "home"
+    home.mkdir()
+    lines = {"address": f"--address {shlex.quote(code)}", "namespace": f"--namespace {shlex.quote(code)}"}
+    kernel = subprocess.run(
+        [sys.executable, "-c", FRESH_KERNEL, json.dumps(lines), str(marker)], env=env_without_ray(home),
+        capture_output=True, text=True, timeout=240, check=False,
+    )
+    assert kernel.returncode == 0, kernel.stderr
+    report = json.loads(kernel.stdout.strip().splitlines()[-1])
+    address, namespace = report["address"], report["namespace"]
+    assert address["error"] is not None and address["error"][0] == "UsageError", address
+    message = address["error"][1]
+    assert message.splitlines() == [message]
+    assert message.startswith(f"%ray_init: could not start {code}: "), message  # the start path, not "already running"
+    assert (address["printed"], address["shown"], address["namespace"]) == ("", [], None)
+    assert namespace["error"] is None and namespace["printed"] == ""
+    assert namespace["namespace"] == code  # Ray started, in a namespace named by the text as typed
+    [summary] = namespace["shown"]
+    assert summary.startswith("Ray ") and "CPUs" in summary
+    assert not address["marker"] and not namespace["marker"] and not marker.exists()
 
 
 def test_actor_json_options_arrive_intact_through_ipython(ip):
