@@ -76,11 +76,17 @@ def colours(view):
 
 
 @pytest.fixture(scope="module")
-def actors(session_shell):
-    """One `Supervisor` and one `Scripted` actor, shared by the tests (starting one takes seconds)."""
+def actor_classes(session_shell):
+    """The `Supervisor` and `Scripted` actor classes."""
     with capture_output():
         session_shell.run_cell_magic("actor", "--no-track", ACTORS)
-    handles = [session_shell.user_ns.pop(name).remote() for name in ("Supervisor", "Scripted")]
+    return session_shell.user_ns.pop("Supervisor"), session_shell.user_ns.pop("Scripted")
+
+
+@pytest.fixture(scope="module")
+def actors(actor_classes):
+    """One actor of each class, shared by the tests (starting one takes seconds)."""
+    handles = [actor_class.remote() for actor_class in actor_classes]
     yield handles
     for handle in handles:
         ray.kill(handle)

@@ -40,12 +40,10 @@ class ActorsView(LiveView):
     def request(self) -> Listing:
         return self._poll(LIVE_COUNTS_WAIT)
 
-    def show(self, listing: Listing) -> bool:
-        with self._lock:
-            if not self.finished.is_set():
-                self._listing = listing
-                set_traits(self.widget, value=render_html(listing))
-            return self.finished.is_set()
+    def _draw(self, listing: Listing) -> bool:
+        self._listing = listing
+        set_traits(self.widget, value=render_html(listing))
+        return False
 
     def _draw_outage(self) -> None:
         stopped = f"<p style='{STOPPED_STYLE}'>{escape(self._stopped_line())}</p>"

@@ -92,29 +92,26 @@ class ProgressView(MethodView):
         """What the view is, not what it shows: the reading races with the refresher."""
         return f"{self.description}: live progress bar"
 
-    def show(self, value) -> bool:
-        with self._lock:
-            if self.finished.is_set():
-                return True
-            now = self._clock()
-            if self._notice is None and self._same_value(value):
-                self._draw_clock(now)  # only the clock moved
-                return False
-            try:
-                reading = read_progress(value)
-            except ValueError as error:
-                self._end(str(error))
-                return True
-            self._reading, self._value = reading, value
-            self._notice = None
-            if self._first is None:
-                self._first = (now, reading.fraction, reading.done)
-            self._draw_parts(reading)
-            draw_bar(self.bar, reading)
-            self._draw_info(now)
-            if reading.complete:
-                self._end()
-            return reading.complete
+    def _draw(self, value) -> bool:
+        now = self._clock()
+        if self._notice is None and self._same_value(value):
+            self._draw_clock(now)  # only the clock moved
+            return False
+        try:
+            reading = read_progress(value)
+        except ValueError as error:
+            self._end(str(error))
+            return True
+        self._reading, self._value = reading, value
+        self._notice = None
+        if self._first is None:
+            self._first = (now, reading.fraction, reading.done)
+        self._draw_parts(reading)
+        draw_bar(self.bar, reading)
+        self._draw_info(now)
+        if reading.complete:
+            self._end()
+        return reading.complete
 
     def _same_value(self, value) -> bool:
         """Whether `value` is the value last drawn (a value that cannot be compared is not)."""

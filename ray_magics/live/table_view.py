@@ -54,25 +54,22 @@ class TableView(MethodView):
         """What the view is, not what it shows: the rows race with the refresher."""
         return f"Live table of {self.label}"
 
-    def show(self, value) -> bool:
-        with self._lock:
-            if self.finished.is_set():
-                return True
-            self.polls += 1
-            self._notice = None
-            try:
-                table = make_table(value)
-            except ValueError as error:
-                self._end(str(error))
-                return True
-            if table != self._table:
-                self._table = table
-                self._last_change = (self.polls, self._elapsed())
-            self._done = self.until is not None and table.all_equal(self.until)
-            set_traits(self.widget, value=self._html())
-            if self._done:
-                self._end()
-            return self._done
+    def _draw(self, value) -> bool:
+        self.polls += 1
+        self._notice = None
+        try:
+            table = make_table(value)
+        except ValueError as error:
+            self._end(str(error))
+            return True
+        if table != self._table:
+            self._table = table
+            self._last_change = (self.polls, self._elapsed())
+        self._done = self.until is not None and table.all_equal(self.until)
+        set_traits(self.widget, value=self._html())
+        if self._done:
+            self._end()
+        return self._done
 
     def _draw_outage(self) -> None:
         set_traits(self.widget, value=self._html())

@@ -17,8 +17,8 @@ from .frontend import widget_frontend
 class LiveView:
     """A view drawn in `self.widget` that the refresher polls every `interval` seconds.
 
-    Subclasses say what one poll is (`request`) and draw its value (`show`) holding
-    `_lock`; they end with `_end()` (still holding it) and draw the reason they were cut
+    Subclasses say what one poll is (`request`) and draw its value (`_draw`, holding
+    `_lock`); they end with `_end()` (still holding it) and draw the reason they were cut
     short in `_draw_outage`. A view of an actor (`actor_id`) also pauses while it restarts.
     """
 
@@ -40,7 +40,12 @@ class LiveView:
         raise NotImplementedError
 
     def show(self, value) -> bool:
-        """Draw a polled value; True once the view has ended."""
+        """Draw a polled value (unless the view has ended); True once the view has ended."""
+        with self._lock:
+            return self.finished.is_set() or self._draw(value)
+
+    def _draw(self, value) -> bool:
+        """Draw a polled value, holding `_lock`; True if it ended the view."""
         raise NotImplementedError
 
     def pause(self, notice: str) -> None:
