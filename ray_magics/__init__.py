@@ -12,6 +12,8 @@ worker that unpickles a tracked actor needs Ray alone, never IPython or ipywidge
 
 import importlib
 
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
+
 _API = {  # public name -> the module that defines it
     "actor": ".classes.actor_class",
     "original": ".classes.actor_class",
