@@ -2,8 +2,8 @@
 
 Each node is a `ray start ... --block` process: it stays in the foreground, and SIGTERM to
 it ends the processes it started. The cluster is private: its own short `RAY_TMPDIR` (so
-`auto` finds it and no other, and unix socket paths stay short), its own token, its own
-ports. Stopping ends only the processes this object started and their descendants, by id;
+`auto` finds it and no other, and unix socket paths stay short), its own token (or none,
+with `token=False`), its own ports. Stopping ends only the processes this object started and their descendants, by id;
 never `ray stop`, which would end every Ray on the machine.
 """
 
@@ -30,14 +30,14 @@ STOP_TIMEOUT = 20.0
 class LocalCluster:
     """A head node and worker nodes; `env` is what a driver needs to reach it (and only it)."""
 
-    def __init__(self):
+    def __init__(self, token: bool = True):
         self.tmpdir = tempfile.mkdtemp(prefix="rmc-", dir="/tmp")  # short: unix sockets live below it
         self.port = free_port()
         self.client_port = free_port()
         self.env = {
             "RAY_TMPDIR": self.tmpdir,
-            "RAY_AUTH_MODE": "token",
-            "RAY_AUTH_TOKEN": secrets.token_hex(32),
+            **({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)} if token else
+               {"RAY_AUTH_MODE": "disabled"}),  # (not unset: `ray start` would take a token found in ~/.ray)
             "RAY_ADDRESS": "",  # ignored by Ray when empty: `auto` looks in RAY_TMPDIR only
             "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0",  # SIGTERM ends a node at once (no 30 s drain)
         }

@@ -1,10 +1,13 @@
-"""Whether a cluster address answers at all, checked before Ray's own long, retrying connect."""
+"""A cluster address checked before Ray's own long, retrying connect: does it answer, and does
+it ask for a token?"""
 
 import socket
 
 from ..errors import RayUnavailableError
+from .waits import SLICE
 
 CLIENT_SCHEME = "ray://"
+ALIVE_CHECK = "/ray.rpc.NodeInfoGcsService/CheckAlive"  # every GCS answers it; one with a token refuses it without
 
 
 def host_and_port(address: str) -> tuple[str, int] | None:
@@ -26,3 +29,31 @@ def check_reachable(address: str, timeout: float) -> None:
     except OSError as error:
         reason = error.strerror or str(error) or type(error).__name__
         raise RayUnavailableError(f"could not reach {address}: {reason}") from None
+
+
+def asks_for_token(address: str, timeout: float) -> bool | None:
+    """Whether the GCS at `HOST:PORT` refuses a call without a token; None if it does not answer within `timeout`.
+
+    False for `auto` and `ray://` addresses: Ray decides there.
+    """
+    target = host_and_port(address)
+    if target is None or address.startswith(CLIENT_SCHEME):
+        return False
+    import grpc
+
+    host, port = target
+    with grpc.insecure_channel(f"{host}:{port}") as channel:
+        answer = channel.unary_unary(ALIVE_CHECK).future(b"", timeout=timeout)
+        try:
+            while True:  # in slices, so that Ctrl-C is seen at once
+                try:
+                    answer.result(timeout=SLICE)
+                    return False
+                except grpc.FutureTimeoutError:
+                    continue
+                except grpc.RpcError as error:
+                    if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                        return None
+                    return error.code() == grpc.StatusCode.UNAUTHENTICATED
+        finally:
+            answer.cancel()

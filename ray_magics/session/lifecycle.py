@@ -9,14 +9,15 @@ connect timeout.
 
 import logging
 import sys
+import time
 from dataclasses import dataclass, field
 
 from ..errors import RayUnavailableError, one_line
-from .address import check_reachable
+from . import auth
+from .address import asks_for_token, check_reachable
 from .host import RayHost
 from .memory import object_store_size, plasma_directory
 from .ray_import import import_ray, import_under_way
-from .token import keep_token_private
 from .waits import interrupted
 
 
@@ -91,27 +92,44 @@ def start(options: StartOptions) -> None:
     global _host
     __tracebackhide__ = True  # noqa: F841 - IPython hides this frame from tracebacks
     where = options.address or "a local Ray"
-    timeout = options.connect_timeout if options.address else None
+    deadline = time.monotonic() + options.connect_timeout if options.address else None
     host = None
     try:
         ray = import_ray()
         wait_for_given_up_start()
         if options.address:
-            check_reachable(options.address, timeout)
+            check_reachable(options.address, options.connect_timeout)
+            token = asks_for_token(options.address, _left(deadline))
+            if token is None:
+                raise no_answer(where, options.connect_timeout)
+            auth.follow(token=token)
         else:
-            keep_token_private()
+            auth.follow(token=True)
+            auth.keep_token_private()
         host = _host = RayHost(ray, init_kwargs(options))
         host.start()
-        returned = host.wait(timeout)
+        returned = host.wait(_left(deadline))
     except KeyboardInterrupt:
         if host is not None:
             host.give_up()
+        auth.follow(token=False)
         raise interrupted(f"the start of {where} was interrupted; nothing of it is kept") from None
+    if returned and host.error is None:
+        return
+    auth.follow(token=False)  # nothing started: nothing to authenticate to
     if not returned:
         host.give_up()
-        raise RayUnavailableError(f"could not start {where}: no answer within {timeout:g} s")
-    if host.error is not None:
-        raise RayUnavailableError(f"could not start {where}: {one_line(host.error)}")
+        raise no_answer(where, options.connect_timeout)
+    raise RayUnavailableError(f"could not start {where}: {one_line(host.error)}")
+
+
+def no_answer(where: str, timeout: float) -> RayUnavailableError:
+    return RayUnavailableError(f"could not start {where}: no answer within {timeout:g} s")
+
+
+def _left(deadline: float | None) -> float | None:
+    """Seconds left until `deadline` (None: no deadline)."""
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 def wait_for_given_up_start() -> None:
@@ -134,6 +152,7 @@ def shutdown() -> bool:
     if _host is not None:
         _host.give_up()
         _host.wait_until_over()
+    auth.follow(token=False)  # no Ray left to authenticate to
     return True
 
 

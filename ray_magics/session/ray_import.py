@@ -4,7 +4,6 @@ Ray is imported on first need only, so that loading the extension stays instant.
 """
 
 import importlib
-import os
 import sys
 import threading
 
@@ -24,16 +23,14 @@ def _import_first() -> None:
 
 
 def import_ray():
-    """Import Ray, keeping its token authentication on without its warning.
+    """Import Ray.
 
-    `RAY_AUTH_MODE` only takes effect when set before Ray's first import. That first
-    import (seconds) runs in a thread, so Ctrl-C ends the wait at once without leaving Ray
-    half-imported: the import goes on, and the next call waits for it.
+    The first import (seconds) runs in a thread, so Ctrl-C ends the wait at once without
+    leaving Ray half-imported: the import goes on, and the next call waits for it.
     """
     global _first_import
     with _first_import_lock:
         if _first_import is None and "ray" not in sys.modules:
-            os.environ.setdefault("RAY_AUTH_MODE", "token")
             _first_import = threading.Thread(target=_import_first, name=threads.IMPORT, daemon=True)
             _first_import.start()
     if _first_import is not None:
