@@ -21,7 +21,6 @@ import psutil
 
 from .conftest import free_port
 
-RAY = str(Path(sys.executable).with_name("ray"))
 STARTED = "Ray runtime started."
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
@@ -30,7 +29,8 @@ STOP_TIMEOUT = 20.0
 class LocalCluster:
     """A head node and worker nodes; `env` is what a driver needs to reach it (and only it)."""
 
-    def __init__(self, token: bool = True):
+    def __init__(self, token: bool = True, python: str = sys.executable):
+        self.python = python  # the Python the nodes run, and so their workers
         self.tmpdir = tempfile.mkdtemp(prefix="rmc-", dir="/tmp")  # short: unix sockets live below it
         self.port = free_port()
         self.client_port = free_port()
@@ -67,7 +67,7 @@ class LocalCluster:
         log_path = Path(self.tmpdir, f"{name}.log")
         with open(log_path, "w") as log:
             node = subprocess.Popen(
-                [RAY, "start", *options, "--disable-usage-stats",
+                [self.python, "-m", "ray.scripts.scripts", "start", *options, "--disable-usage-stats",
                  "--dashboard-agent-listen-port", str(free_port()), "--block"],
                 env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
             )

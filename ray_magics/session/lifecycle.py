@@ -16,6 +16,7 @@ from ..errors import RayUnavailableError, one_line
 from . import auth
 from .address import asks_for_token, check_reachable
 from .host import RayHost
+from .job_env import with_ray_magics
 from .memory import object_store_size, plasma_directory
 from .ray_import import import_ray, import_under_way
 from .waits import interrupted
@@ -59,7 +60,8 @@ def runs_embedded() -> bool:
 def init_kwargs(options: StartOptions) -> dict:
     """Keyword arguments for `ray.init` that carry out `options`.
 
-    With an address, the options that size a new local Ray do not apply.
+    With an address, the options that size a new local Ray do not apply, and the job's
+    runtime environment ships ray_magics (`job_env`).
     """
     kwargs = {
         "namespace": options.namespace,
@@ -68,7 +70,7 @@ def init_kwargs(options: StartOptions) -> dict:
         "log_to_driver": True,
     }
     if options.address:
-        return {"address": options.address, **kwargs}
+        return {**kwargs, "address": options.address, "runtime_env": with_ray_magics(options.runtime_env)}
     store = options.object_store_memory or object_store_size()
     kwargs.update(
         num_cpus=options.num_cpus,
