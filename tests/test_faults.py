@@ -258,3 +258,18 @@ def test_the_connect_timeout_is_a_validated_setting_and_a_ray_init_option(ip):
     assert usage_error(lambda: ip.run_line_magic("ray_init", "--address 127.0.0.1:1 --timeout -1")) == (
         "%ray_init: argument --timeout: expected a number of seconds > 0, got '-1'"
     )
+
+
+def test_a_cluster_on_another_ray_is_one_line_naming_both_versions():
+    """The error Ray's own version check raises when a driver joins a cluster of another release."""
+    from ray._private.utils import check_version_info
+
+    from ray_magics.session.lifecycle import failure_reason
+
+    with pytest.raises(RuntimeError) as mismatch:
+        check_version_info({"ray_version": "2.49.1", "python_version": "3.10.12"}, "127.0.0.1:6379")
+    assert failure_reason(mismatch.value) == (
+        f"the cluster runs Ray 2.49.1 (Python 3.10.12), this kernel Ray {ray.__version__} "
+        f"(Python {'.'.join(map(str, sys.version_info[:3]))}); a driver needs the cluster's versions"
+    )
+    assert failure_reason(RuntimeError("first line\nsecond")) == "first line"

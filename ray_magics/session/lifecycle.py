@@ -8,6 +8,7 @@ connect timeout.
 """
 
 import logging
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from .job_env import with_ray_magics
 from .memory import object_store_size, plasma_directory
 from .ray_import import import_ray, import_under_way
 from .waits import interrupted
+
+VERSIONS = re.compile(r"Ray: (\S+)\s+Python: (\S+)")  # in Ray's version mismatch message, the cluster's first
 
 
 @dataclass
@@ -122,7 +125,17 @@ def start(options: StartOptions) -> None:
     if not returned:
         host.give_up()
         raise no_answer(where, options.connect_timeout)
-    raise RayUnavailableError(f"could not start {where}: {one_line(host.error)}")
+    raise RayUnavailableError(f"could not start {where}: {failure_reason(host.error)}")
+
+
+def failure_reason(error: BaseException) -> str:
+    """One line for a failed `ray.init`; a version mismatch names both sides' Ray and Python."""
+    versions = VERSIONS.findall(str(error))
+    if str(error).startswith("Version mismatch") and len(versions) == 2:
+        (cluster_ray, cluster_python), (own_ray, own_python) = versions
+        return (f"the cluster runs Ray {cluster_ray} (Python {cluster_python}), this kernel Ray {own_ray} "
+                f"(Python {own_python}); a driver needs the cluster's versions")
+    return one_line(error)
 
 
 def no_answer(where: str, timeout: float) -> RayUnavailableError:
