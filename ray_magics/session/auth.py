@@ -2,7 +2,7 @@
 ask for one, none for clusters without, and the embedded Ray's token kept private.
 
 This process's mode is `RAY_AUTH_MODE`, which Ray reads from the environment (and caches:
-`ray_private.refresh_ray_config`). A mode the user set is theirs and is never changed. The
+`refresh_ray_config`). A mode the user set is theirs and is never changed. The
 one set here is taken back when its Ray is gone, so it does not reach the processes the user
 starts later (`!ray start ...`) nor a cluster joined next.
 
@@ -16,9 +16,8 @@ import contextlib
 import os
 import secrets
 import stat
+import sys
 from pathlib import Path
-
-from .ray_private import refresh_ray_config
 
 MODE = "RAY_AUTH_MODE"
 TOKEN = "token"  # noqa: S105 - the name of a mode, not a secret
@@ -43,6 +42,18 @@ def follow(token: bool) -> None:
         os.environ.pop(MODE, None)
     _mode_set_here = token
     refresh_ray_config()
+
+
+def refresh_ray_config() -> None:
+    """Make this process's Ray see a changed `RAY_AUTH_MODE` (Ray caches its config when first read).
+
+    A private Ray API: no public one changes the mode of a process that imported Ray; Ray
+    calls it itself when it turns token authentication on for a new local cluster.
+    """
+    if "ray" in sys.modules:
+        from ray._raylet import Config
+
+        Config.initialize("")
 
 
 def default_token_path() -> Path:
