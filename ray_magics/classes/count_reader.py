@@ -7,8 +7,8 @@ which never keeps the actor alive. A count request that has not answered yet is 
 collected by a later read, so a busy actor never gets a pile of requests.
 
 Through Ray Client this process has no core worker to register handles with: each read
-then runs in a task on the cluster with a reader of its own (`cluster.remote_read`), and sends the
-counts back as plain data.
+then runs in a task on the cluster with a reader of its own (`cluster.remote_read`), and
+sends the counts back as plain data.
 """
 
 from ..cluster.handles import is_actor_handle

@@ -7,16 +7,13 @@ module imports ipywidgets, so it is imported only when its first view is made.
 from ..cluster.handles import is_actor_handle, is_actor_method, method_label
 from ..errors import InputError, InputTypeError
 from ..session import lifecycle
-from ..session.ray_import import import_ray
 from ..settings import interval_or_default, positive_seconds
 from .refresher import REFRESHER
 
 
-def running_ray():
-    """The `ray` module, once Ray runs in this process."""
+def check_ray_running() -> None:
     if not lifecycle.is_running():
         raise InputError("Ray is not running")
-    return import_ray()
 
 
 def keep_live(view, wait: bool, timeout, show):
@@ -33,7 +30,7 @@ def keep_live(view, wait: bool, timeout, show):
 
 def actor_method(handle, method: str):
     """`handle.<method>`, checked to be a method of a live actor handle."""
-    running_ray()
+    check_ray_running()
     if not is_actor_handle(handle):
         raise InputTypeError(f"expected a Ray actor handle, got {type(handle).__name__}")
     bound = getattr(handle, method, None)
@@ -68,7 +65,7 @@ def table(bound_method, interval=None, until=None, wait=False, timeout=None, lab
     `until`, compared as strings. `show` and `wait` as for `progress`. `label` names the
     table (default `Class.method`).
     """
-    running_ray()
+    check_ray_running()
     if not is_actor_method(bound_method):
         raise InputTypeError(f"expected an actor method such as handle.state, got {type(bound_method).__name__}")
     interval = interval_or_default(interval)
@@ -87,7 +84,7 @@ def actors(all=False, class_name=None, watch=False, interval=None):
     `watch` the table stays live, refreshed every `interval` seconds. Display the view to
     see it; `repr(view)` is the table as text.
     """
-    running_ray()
+    check_ray_running()
     if class_name is not None and not isinstance(class_name, str):
         raise InputTypeError(f"class_name must be a str, got {type(class_name).__name__}")
     if interval is not None and not watch:
@@ -96,6 +93,4 @@ def actors(all=False, class_name=None, watch=False, interval=None):
     from .actors_view import ActorsView
 
     view = ActorsView(bool(all), class_name, interval)
-    if watch:
-        REFRESHER.add(view)
-    return view
+    return keep_live(view, wait=False, timeout=None, show=None) if watch else view

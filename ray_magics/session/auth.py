@@ -3,8 +3,9 @@ ask for one, none for clusters without, and the embedded Ray's token kept privat
 
 This process's mode is `RAY_AUTH_MODE`, which Ray reads from the environment (and caches:
 `refresh_ray_config`). A mode the user set is theirs and is never changed. The
-one set here is taken back when its Ray is gone, so it does not reach the processes the user
-starts later (`!ray start ...`) nor a cluster joined next.
+one set here is taken back once its Ray is shut down or failed to start (never while a host
+thread still talks to that Ray), so it does not reach the processes the user starts later
+(`!ray start ...`); the next start sets the mode it needs.
 
 An embedded Ray with token authentication and no token yet would have Ray write one to
 `~/.ray/auth_token` readable by every local user (mode 0644). The token is made here first,

@@ -103,7 +103,7 @@ def start(options: StartOptions) -> None:
         ray = import_ray()
         wait_for_given_up_start()
         if options.address:
-            check_reachable(options.address, options.connect_timeout)
+            check_reachable(options.address, _left(deadline))
             token = asks_for_token(options.address, _left(deadline))
             if token is None:
                 raise no_answer(where, options.connect_timeout)
@@ -117,15 +117,14 @@ def start(options: StartOptions) -> None:
     except KeyboardInterrupt:
         if host is not None:
             host.give_up()
-        auth.follow(token=False)
         raise interrupted(f"the start of {where} was interrupted; nothing of it is kept") from None
-    if returned and host.error is None:
-        return
-    auth.follow(token=False)  # nothing started: nothing to authenticate to
     if not returned:
         host.give_up()
         raise no_answer(where, options.connect_timeout)
-    raise RayUnavailableError(f"could not start {where}: {failure_reason(host.error)}")
+    if host.error is not None:
+        host.wait_until_over()  # (its Ray's shutdown still authenticates)
+        auth.follow(token=False)  # nothing started: nothing to authenticate to
+        raise RayUnavailableError(f"could not start {where}: {failure_reason(host.error)}")
 
 
 def failure_reason(error: BaseException) -> str:
@@ -169,5 +168,3 @@ def shutdown() -> bool:
         _host.wait_until_over()
     auth.follow(token=False)  # no Ray left to authenticate to
     return True
-
-
