@@ -2,14 +2,12 @@
 without, reached from fresh kernels that have a token or none. `RAY_AUTH_MODE` reaches the
 processes a kernel starts only while the embedded Ray, which needs it, runs."""
 
-import json
-import os
-import subprocess
 import sys
 
 import pytest
 
 from .local_cluster import LocalCluster
+from .processes import clean_env, reports
 
 KERNEL = """
 import json, os, subprocess, sys, time
@@ -60,13 +58,8 @@ def clusters():
 
 def kernel(tmp_path, *lines, token=None) -> list[dict]:
     """Run `%ray_init LINE` for each line in a fresh kernel whose home has no token (`token`: in its environment)."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("RAY_")}
-    env.update(HOME=str(tmp_path), **({"RAY_AUTH_TOKEN": token} if token else {}))
-    result = subprocess.run([sys.executable, "-c", KERNEL, *lines], env=env, cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    printed = result.stdout.splitlines()
-    return [json.loads(line.removeprefix("REPORT ")) for line in printed if line.startswith("REPORT ")]
+    env = clean_env(HOME=str(tmp_path), **({"RAY_AUTH_TOKEN": token} if token else {}))
+    return reports(sys.executable, KERNEL, *lines, env=env, cwd=tmp_path)
 
 
 def test_a_cluster_without_a_token_connects_and_the_embedded_ray_keeps_its_token_to_itself(clusters, tmp_path):

@@ -4,14 +4,12 @@ brings ray_magics is not given it twice."""
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import venv
 
 import pytest
 
 from .local_cluster import LocalCluster
+from .processes import python_without_ray_magics, reports
 
 KERNEL = """
 import json, sys
@@ -46,13 +44,9 @@ print("REPORT", json.dumps(ray.get(has_ray_magics.remote(), timeout=120)))
 
 @pytest.fixture(scope="module")
 def bare_python(tmp_path_factory) -> str:
-    """A Python with this environment's Ray (a plain path to its packages) but not ray_magics."""
-    env = tmp_path_factory.mktemp("bare") / "env"
-    venv.EnvBuilder(with_pip=False).create(env)
-    [site] = (env / "lib").glob("python3*/site-packages")
-    here = next(path for path in sys.path if path.endswith("site-packages") and os.path.isdir(f"{path}/ray"))
-    (site / "ray_from_here.pth").write_text(here + "\n")  # a plain path: the editable install of ray_magics stays out
-    return str(env / "bin" / "python")
+    """A Python with this environment's Ray but not ray_magics."""
+    python, _ = python_without_ray_magics(tmp_path_factory.mktemp("bare") / "env")
+    return python
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +62,8 @@ def cluster(bare_python):
 
 
 def report(python: str, code: str, *args: str):
-    """What `code` reports, run by `python` away from this checkout (Ray gives workers the driver's directory)."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("RAY_")}
-    result = subprocess.run([python, "-c", code, *args], env=env, cwd=tempfile.gettempdir(), capture_output=True,
-                            text=True, timeout=300, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    [line] = [line for line in result.stdout.splitlines() if line.startswith("REPORT ")]
-    return json.loads(line.removeprefix("REPORT "))
+    [reported] = reports(python, code, *args)
+    return reported
 
 
 def test_the_nodes_python_cannot_import_ray_magics(bare_python, cluster):

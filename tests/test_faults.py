@@ -1,10 +1,8 @@
 """Faults underneath the magics: actors that restart, Ctrl-C in a real kernel, Ray out of reach."""
 
-import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 
@@ -17,6 +15,7 @@ import ray_magics
 from ray_magics.live.refresher import REFRESHER
 
 from .conftest import free_port, usage_error, wait_for
+from .processes import reports
 
 pytestmark = pytest.mark.usefixtures("no_live_views")
 
@@ -215,7 +214,7 @@ for line in sys.argv[1:]:
     except UsageError as error:
         outcome = str(error)
     report.append([outcome, time.monotonic() - started, ray.is_initialized()])
-print(json.dumps(report))
+print("REPORT", json.dumps(report))
 """
 
 
@@ -230,12 +229,8 @@ def test_ray_out_of_reach_at_an_address_is_one_line_within_the_timeout():
             f"--address ray://127.0.0.1:{port} --timeout 3",
             f"--address 127.0.0.1:{silent_port} --timeout 2",
         ]
-        result = subprocess.run([sys.executable, "-c", UNREACHABLE, *lines], capture_output=True, text=True,
-                                timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    (refused, seconds, initialized), (client_refused, client_seconds, _), (silent_one, silent_seconds, after) = (
-        json.loads(result.stdout.strip().splitlines()[-1])
-    )
+        [outcomes] = reports(sys.executable, UNREACHABLE, *lines, timeout=120)
+    (refused, seconds, initialized), (client_refused, client_seconds, _), (silent_one, silent_seconds, after) = outcomes
     assert refused == f"%ray_init: could not reach 127.0.0.1:{port}: Connection refused"
     assert client_refused == f"%ray_init: could not reach ray://127.0.0.1:{port}: Connection refused"
     assert max(seconds, client_seconds) < 1

@@ -1,7 +1,6 @@
 """The package as users get it: a wheel and an sdist built with the oldest setuptools the
 build declares, installed into a fresh virtual environment and used from there."""
 
-import json
 import re
 import shutil
 import subprocess
@@ -12,6 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from .processes import python_without_ray_magics, reports
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = """
@@ -30,7 +31,7 @@ with capture_output() as made:
     ip.run_cell_magic("actor", "", "class Greeter:\\n    def hello(self):\\n        return 'hi'\\n")
 import ray, ray_magics
 greeter = ip.user_ns["Greeter"].remote()
-print(json.dumps({
+print("REPORT", json.dumps({
     "file": ray_magics.__file__, "version": ray_magics.__version__, "confirmation": made.stdout.splitlines()[-1],
     "hello": ray.get(greeter.hello.remote()), "calls": dict(ray_magics.calls(greeter)),
 }))
@@ -100,17 +101,10 @@ def test_the_wheel_and_the_sdist_carry_the_license_the_version_and_the_type_mark
 def test_the_installed_wheel_runs_the_magics_outside_the_checkout(built, tmp_path):
     """A fresh virtual environment gets the wheel; Ray, IPython and the rest come from this one."""
     wheel, _ = built
-    fresh = tmp_path / "fresh"
-    venv.EnvBuilder(with_pip=False).create(fresh)
-    [site] = (fresh / "lib").glob("python3*/site-packages")
-    here = next(path for path in sys.path if path.endswith("site-packages") and Path(path, "ray").is_dir())
-    (site / "dependencies.pth").write_text(here + "\n")  # a plain path: this env's editable install stays out
+    python, site = python_without_ray_magics(tmp_path / "fresh")
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", site, wheel],
                    check=True)
-    result = subprocess.run([fresh / "bin" / "python", "-c", USE], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=180, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    [report] = reports(python, USE, cwd=tmp_path)
     assert Path(report["file"]).is_relative_to(site)
     assert report["confirmation"] == "Greeter → Ray actor (tracked)"
     assert (report["hello"], report["calls"]) == ("hi", {"hello": 1})

@@ -2,7 +2,6 @@
 returns runs as code (in the kernel or in the page)."""
 
 import json
-import os
 import re
 import shlex
 import stat
@@ -29,6 +28,7 @@ from ray_magics.cluster.summary import ClusterSummary
 from ray_magics.live.refresher import REFRESHER
 
 from .conftest import wait_for
+from .processes import clean_env, reports
 
 WRONG_TOKEN = "0" * 32
 REFUSED = "InvalidAuthToken: Authentication token is missing or incorrect"
@@ -73,7 +73,7 @@ def session_token() -> str:
 
 def env_without_ray(home) -> dict:
     """This process's environment without any `RAY_*` setting, and `HOME` at `home`."""
-    return {**{name: value for name, value in os.environ.items() if not name.startswith("RAY_")}, "HOME": str(home)}
+    return clean_env(HOME=str(home))
 
 
 def gcs_node_count(metadata) -> int:
@@ -367,7 +367,7 @@ for name, line in json.loads(sys.argv[1]).items():
     }
     if ray.is_initialized():
         ip.run_line_magic("ray_shutdown", "")
-print(json.dumps(report))
+print("REPORT", json.dumps(report))
 """
 
 
@@ -380,12 +380,8 @@ def test_ray_init_address_and_namespace_reach_the_start_as_text_never_as_code(tm
     home = tmp_path / "home"
     home.mkdir()
     lines = {"address": f"--address {shlex.quote(code)}", "namespace": f"--namespace {shlex.quote(code)}"}
-    kernel = subprocess.run(
-        [sys.executable, "-c", FRESH_KERNEL, json.dumps(lines), str(marker)], env=env_without_ray(home),
-        capture_output=True, text=True, timeout=240, check=False,
-    )
-    assert kernel.returncode == 0, kernel.stderr
-    report = json.loads(kernel.stdout.strip().splitlines()[-1])
+    [report] = reports(sys.executable, FRESH_KERNEL, json.dumps(lines), str(marker), env=env_without_ray(home),
+                       timeout=240)
     address, namespace = report["address"], report["namespace"]
     assert address["error"] is not None and address["error"][0] == "UsageError", address
     message = address["error"][1]

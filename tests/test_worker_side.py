@@ -5,10 +5,11 @@ driver nor Ray's workers can import IPython or ipywidgets (a `sitecustomize` on 
 `PYTHONPATH` refuses them), and a tracked actor still counts its calls.
 """
 
-import json
 import subprocess
 import sys
 import textwrap
+
+from .processes import reports
 
 REFUSE = textwrap.dedent('''
     import sys
@@ -49,7 +50,7 @@ DRIVER = textwrap.dedent('''
 
     counter = Counter.remote()
     ray.get([counter.add.remote() for _ in range(3)])
-    print(json.dumps({
+    print("REPORT", json.dumps({
         "worker": ray.get(counter.imports.remote()),
         "calls": dict(ray_magics.calls(counter)),
         "driver": sorted(name for name in sys.modules if name.startswith(("IPython", "ipywidgets"))),
@@ -65,12 +66,8 @@ def test_a_tracked_actor_runs_where_ipython_and_ipywidgets_cannot_be_imported(tm
                              check=False)
     assert "No module named 'IPython'" in refused.stderr  # the hook works
 
-    result = subprocess.run([sys.executable, "-c", DRIVER], env=env, capture_output=True, text=True, timeout=120,
-                            check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report == {
+    assert reports(sys.executable, DRIVER, env=env, timeout=120) == [{
         "worker": ["ray_magics", "ray_magics.classes", "ray_magics.classes.counting"],
         "calls": {"add": 3, "imports": 1},
         "driver": [],
-    }
+    }]
