@@ -14,6 +14,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
 from .classes.cell import make_cell_actors
+from .cluster.dashboard_link import dashboard_link
 from .cluster.facts import read_cluster
 from .cluster.summary import ClusterSummary
 from .errors import ONE_LINE_ERRORS, InputError, single_line
@@ -65,10 +66,6 @@ def no_options(line: str) -> None:
         raise InputError(f"takes no options, got {line.strip()!r}")
 
 
-def cluster_summary(detailed: bool) -> ClusterSummary:
-    return ClusterSummary(read_cluster(with_actors=detailed), detailed, embedded=lifecycle.runs_embedded())
-
-
 @magics_class
 class RayMagics(Magics, RaySettings):
     """Ray actors in notebooks: `%%actor`, the session magics and the live widgets.
@@ -92,6 +89,13 @@ class RayMagics(Magics, RaySettings):
 
     def ensure_ray(self) -> None:
         lifecycle.ensure_running(self.start_options())
+
+    def cluster_summary(self, detailed: bool) -> ClusterSummary:
+        """The connected cluster's summary, its dashboard linked as `RayMagics.dashboard_link` says."""
+        facts = read_cluster(with_actors=detailed)
+        in_kernel = getattr(self.shell, "kernel", None) is not None
+        link = dashboard_link(facts.dashboard_url, self.dashboard_link, in_kernel) if facts.dashboard_url else None
+        return ClusterSummary(facts, detailed, embedded=lifecycle.runs_embedded(), dashboard=link)
 
     @magic_arguments()
     @argument("--address", help="Cluster to connect to: auto, HOST:PORT or ray://HOST:PORT.")
@@ -118,7 +122,7 @@ class RayMagics(Magics, RaySettings):
             return
         given = {name: value for name, value in vars(args).items() if value is not None}
         lifecycle.start(dataclasses.replace(self.start_options(), **given))
-        display(cluster_summary(detailed=False))
+        display(self.cluster_summary(detailed=False))
 
     @line_magic
     @one_line_errors
@@ -126,7 +130,7 @@ class RayMagics(Magics, RaySettings):
         """The cluster at a glance: nodes, resources used and total, actors by state."""
         no_options(line)
         self.ensure_ray()
-        display(cluster_summary(detailed=True))
+        display(self.cluster_summary(detailed=True))
 
     @line_magic
     @one_line_errors

@@ -5,10 +5,13 @@ inherit them). The same rules check the matching magic flags and Python argument
 
 - seconds (refresh interval, timeouts): a finite number > 0;
 - the embedded Ray's size: CPUs ≥ 1 (with none, no actor could ever be placed and every
-  call would hang), GPUs ≥ 0, object store bytes > 0.
+  call would hang), GPUs ≥ 0, object store bytes > 0;
+- the dashboard link: "auto", or a `str.format` template whose fields are plain names
+  (`{host}`, `{port}`, environment variables), as Dask's `distributed.dashboard.link` is.
 """
 
 import math
+import string
 
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
@@ -16,6 +19,7 @@ from traitlets.config import Configurable
 from .errors import InputError
 
 LEAST = {"num_cpus": 1, "num_gpus": 0, "object_store_memory": 1}  # the embedded Ray's size, per setting
+AUTO_LINK = "auto"
 
 
 def positive_seconds(value, what: str) -> float:
@@ -32,9 +36,23 @@ def at_least(value: int, least: int, what: str) -> int:
     return value
 
 
+def link_fields(template: str) -> set[str]:
+    """The field names of a dashboard link template, checked to be plain names (`{port}`, not
+    `{}`, `{0}` or `{port.real}`); which names are known is checked where the link is made."""
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as error:
+        raise InputError(f"RayMagics.dashboard_link {template!r} is not a template: {error}") from None
+    odd = sorted(name for name in fields if not name or name.isdigit() or any(c in name for c in ".["))
+    if odd:
+        raise InputError(f"RayMagics.dashboard_link {template!r}: a field must be a name such as {{port}}, "
+                         f"got {{{odd[0]}}}")
+    return fields
+
+
 class RaySettings(Configurable):
     """The defaults of the embedded Ray that any magic starts when it needs Ray and finds
-    none, and the refresh interval of the live widgets."""
+    none, the refresh interval of the live widgets, and how the summary links the dashboard."""
 
     address = Unicode(
         None, allow_none=True,
@@ -54,6 +72,12 @@ class RaySettings(Configurable):
     connect_timeout = Float(
         10.0, help="Seconds a cluster at an address has to answer (default of %ray_init --timeout).",
     ).tag(config=True)
+    dashboard_link = Unicode(
+        AUTO_LINK,
+        help="The dashboard's link in %ray_init and %ray_status: 'auto' (through the Jupyter server's proxy "
+        "where jupyter-server-proxy answers, else http://{host}:{port}), or a template with the fields "
+        "{host}, {port} and environment variables, e.g. '{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/'.",
+    ).tag(config=True)
 
     @validate(*LEAST)
     def _at_least(self, proposal):
@@ -67,6 +91,13 @@ class RaySettings(Configurable):
     def _seconds(self, proposal):
         """Seconds follow `positive_seconds`."""
         return self._checked(positive_seconds, proposal.value, f"RayMagics.{proposal.trait.name}")
+
+    @validate("dashboard_link")
+    def _link(self, proposal):
+        """A template's fields are plain names (`link_fields`)."""
+        if proposal.value != AUTO_LINK:
+            self._checked(link_fields, proposal.value)
+        return proposal.value
 
     @staticmethod
     def _checked(rule, *args):

@@ -2,11 +2,13 @@
 
 from html import escape
 
+from .dashboard_link import DashboardLink, direct
 from .facts import ClusterFacts
 
 DASHBOARD_OFF = "off"
 DASHBOARD_HINT = " (%ray_init --dashboard to turn it on)"  # for the embedded Ray only: a cluster's is set at its start
 STATE_ORDER = ("ALIVE", "PENDING_CREATION", "DEPENDENCIES_UNREADY", "RESTARTING", "DEAD")
+LINKABLE = ("http://", "https://", "/")  # what the HTML makes an <a> of: web addresses and paths on the server
 
 
 def human_bytes(count: float) -> str:
@@ -33,12 +35,15 @@ class ClusterSummary:
     """A cluster at a glance; `detailed` adds per-node rows and actors by state.
 
     `embedded`: the Ray is the one the magics started here (not a cluster connected to).
+    `dashboard`: the dashboard's link (`dashboard_link`), by default its direct address.
     """
 
-    def __init__(self, facts: ClusterFacts, detailed: bool, embedded: bool = True):
+    def __init__(self, facts: ClusterFacts, detailed: bool, embedded: bool = True,
+                 dashboard: DashboardLink | None = None):
         self.facts = facts
         self.detailed = detailed
         self.embedded = embedded
+        self.dashboard = dashboard or (direct(facts.dashboard_url) if facts.dashboard_url else None)
 
     def rows(self) -> list[tuple[str, str]]:
         facts = self.facts
@@ -49,7 +54,7 @@ class ClusterSummary:
             ("CPUs", self._usage("CPU")),
             ("GPUs", self._usage("GPU")),
             ("object store", self._usage("object_store_memory", human_bytes)),
-            ("dashboard", f"http://{facts.dashboard_url}" if facts.dashboard_url else self._dashboard_off()),
+            ("dashboard", self.dashboard.text if self.dashboard else self._dashboard_off()),
         ]
         if self.detailed:
             rows.append(("actors", self._actor_states()))
@@ -97,7 +102,8 @@ class ClusterSummary:
         return f"<table class='ray-magics-summary'>{body}</table>"
 
     def _html_value(self, label: str, value: str) -> str:
-        if label == "dashboard" and value.startswith("http://"):
-            url = escape(value, quote=True)
-            return f"<a href='{url}' target='_blank' rel='noopener'>{escape(value)}</a>"
+        link = self.dashboard
+        if label == "dashboard" and link and link.url.startswith(LINKABLE):
+            anchor = f"<a href='{escape(link.url, quote=True)}' target='_blank' rel='noopener'>{escape(link.url)}</a>"
+            return anchor + (escape(f" ({link.note})") if link.note else "")
         return escape(value)
