@@ -2,7 +2,7 @@
 # ruff: noqa: S603, S607, S108 - a root-only check script: fixed commands, a private /dev/shm
 """Check the Binder set-up in binder/ without Binder.
 
-    .venv/bin/python binder/check_binder.py [--reuse-env] [--no-cgroup]
+    .venv/bin/python binder/check_binder.py [--reuse-env] [--no-cgroup] [--only-dashboard-link]
 
 1. repo2docker: `repo2docker --no-build --debug .` must accept the repository and render a
    Dockerfile (no Docker daemon needed) that installs binder/requirements.txt from the
@@ -20,6 +20,10 @@
    output may contain a warning or stderr text.
 3. The summed RSS of the kernel and every Ray process (every process in the namespace but the
    notebook runner) is sampled every 0.2 s; its peak must stay under 2000 MiB.
+4. The dashboard's link: a JupyterLab of the fresh virtualenv (127.0.0.1, a free port, a token)
+   starts a kernel through its REST API; in it `%ray_init --dashboard` must show the link
+   through the server's proxy (jupyter-server-proxy), and a GET of that link through the server
+   must reach Ray's dashboard. `--only-dashboard-link` runs this check alone.
 
 Prints a summary table; exits non-zero if a check fails. Linux, as root.
 """
@@ -28,7 +32,10 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +55,9 @@ WARNING = re.compile(r"warn(ing)?\b|deprecat", re.IGNORECASE)
 MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
 MEMORY_LIMIT = "2 GiB memory limit"
 NO_MEMORY_LIMIT = "the notebooks run with NO memory limit, so the README's 2 GiB container promise is NOT checked"
+SERVER_START_SECONDS = 120
+LINK_CHECK_SECONDS = 900  # the whole dashboard link check: server, kernel, Ray with its dashboard
+DASHBOARD_PAGE = b"<title>Ray Dashboard</title>"
 
 PROBE_CELLS = [
     "%load_ext ray_magics",
@@ -128,6 +138,113 @@ def output_texts(output) -> list[str]:
         if value:
             texts.extend(("".join(value) if isinstance(value, list) else str(value)).splitlines())
     return texts
+
+
+# --------------------------------------------------------------------------- dashboard link runner
+# Runs with the fresh environment's Python, outside the sandbox: stdlib + jupyter_client only.
+
+
+def check_dashboard_link(report_path: str) -> None:
+    """In a JupyterLab of this environment, a kernel started through its REST API runs
+    `%ray_init --dashboard`; GET the link its summary shows through the server; write the JSON report."""
+    report = {"link": None, "status": None, "ray_dashboard": False, "error": None}
+    with tempfile.TemporaryDirectory() as directory:
+        server, url, token = start_jupyter_server(Path(directory))
+        try:
+            report.update(dashboard_link_through(url, token, Path(directory) / "runtime"))
+        except Exception as error:  # noqa: BLE001 - any failure is the check's result
+            report["error"] = f"{type(error).__name__}: {str(error).strip()[-1500:]}"
+        finally:
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    Path(report_path).write_text(json.dumps(report))
+
+
+def start_jupyter_server(directory: Path) -> tuple[subprocess.Popen, str, str]:
+    """JupyterLab, as on Binder, on 127.0.0.1 at a free port with a token: (process, url, token)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = secrets.token_hex(16)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={directory}",
+         *(["--allow-root"] if os.geteuid() == 0 else [])],
+        env={**os.environ, "JUPYTER_RUNTIME_DIR": str(directory / "runtime")},
+        stdout=subprocess.DEVNULL, stderr=(directory / "server.log").open("w"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while server_request(url, token, "GET", "/api/status")[0] != 200:
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError("JupyterLab did not start: " + (directory / "server.log").read_text()[-1500:])
+        time.sleep(0.3)
+    return server, url, token
+
+
+def server_request(url: str, token: str, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+    """(status, body) of a request to the Jupyter server at url, with its token; (0, b"") if none came."""
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Authorization": f"token {token}"}
+    request = urllib.request.Request(url + path, data=data, method=method, headers=headers)  # noqa: S310 - ours
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own server on loopback
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except OSError:
+        return 0, b""
+
+
+def dashboard_link_through(url: str, token: str, runtime_dir: Path) -> dict:
+    """Start a kernel through the server, show its summary with the dashboard on, GET its link through
+    the server, shut Ray and the kernel down: the link, the GET's status and whether Ray's dashboard answered."""
+    from jupyter_client import BlockingKernelClient
+
+    status, body = server_request(url, token, "POST", "/api/kernels", {"name": "python3"})
+    if status != 201:
+        raise RuntimeError(f"POST /api/kernels: {status} {body[:300]!r}")
+    kernel_id = json.loads(body)["id"]
+    client = BlockingKernelClient(connection_file=str(runtime_dir / f"kernel-{kernel_id}.json"))
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=SERVER_START_SECONDS)
+        run_cell(client, "%load_ext ray_magics")
+        summary = run_cell(client, "%ray_init --dashboard")
+        rows = dict(line.split(None, 1) for line in summary.splitlines() if line.startswith("dashboard "))
+        link = rows.get("dashboard", "").strip()
+        status, page = server_request(url, token, "GET", link) if link.startswith("/") else (None, b"")
+        run_cell(client, "%ray_shutdown")
+    finally:
+        client.stop_channels()
+        server_request(url, token, "DELETE", f"/api/kernels/{kernel_id}")
+    return {"link": link, "status": status, "ray_dashboard": DASHBOARD_PAGE in page}
+
+
+def run_cell(client, code: str) -> str:
+    """Run code in the kernel and return the text it displayed; raise if it failed or wrote to stderr."""
+    shown, failed = [], []
+
+    def hook(message: dict) -> None:
+        kind, content = message["msg_type"], message["content"]
+        if kind in ("display_data", "execute_result"):
+            shown.append(content["data"].get("text/plain", ""))
+        elif kind == "error" or (kind == "stream" and content["name"] == "stderr"):
+            failed.append(content.get("text") or f"{content.get('ename')}: {content.get('evalue')}")
+
+    reply = client.execute_interactive(code, timeout=CELL_TIMEOUT, output_hook=hook)
+    if reply["content"]["status"] != "ok" or failed:
+        raise RuntimeError(f"{code!r}: {' '.join(failed).strip()[-1500:] or reply['content'].get('evalue')}")
+    return "\n".join(shown)
 
 
 # --------------------------------------------------------------------------- checker side
@@ -256,7 +373,7 @@ def build_env(checks: Checks, reuse: bool) -> Path | None:
         [
             str(env / "bin" / "python"),
             "-c",
-            "import importlib.metadata as m, ray_magics, ray, jupyterlab, nbclient, ipykernel; "
+            "import importlib.metadata as m, ray_magics, ray, jupyterlab, nbclient, ipykernel, jupyter_server_proxy; "
             "print(ray_magics.__file__, 'ray', ray.__version__, 'jupyterlab', jupyterlab.__version__, "
             "'nbclient', nbclient.__version__)",
         ],
@@ -565,10 +682,43 @@ def check_probe(checks: Checks, probe: dict) -> None:
     )
 
 
+def check_dashboard_link_in_jupyter(checks: Checks, env: Path) -> None:
+    """Check, in a JupyterLab of the binder env, that the summary links the dashboard through the
+    server's proxy and that the link reaches Ray's dashboard."""
+    step("the dashboard's link through a JupyterLab of the binder env")
+    report = WORK / "dashboard_link.json"
+    report.unlink(missing_ok=True)
+    started = time.monotonic()
+    command = [str(env / "bin" / "python"), str(Path(__file__).resolve()), "--check-dashboard-link", str(report)]
+    print("+ " + " ".join(command), flush=True)
+    runner = subprocess.Popen(command, cwd=WORK, env=runner_environment(env), start_new_session=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output = runner.communicate(timeout=LINK_CHECK_SECONDS)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(runner.pid, signal.SIGKILL)  # the runner, its JupyterLab and the kernel
+        output = runner.communicate()[0] + f"\nno result within {LINK_CHECK_SECONDS} s"
+    found = json.loads(report.read_text()) if report.exists() else {"error": output.strip()[-1500:]}
+    link, status = found.get("link"), found.get("status")
+    passed = not found.get("error") and str(link).startswith("/proxy/") and status == 200 and found["ray_dashboard"]
+    checks.add(
+        "dashboard link through the Jupyter server's proxy",
+        passed,
+        found.get("error")
+        or f"%ray_init --dashboard in a kernel started through the server's REST API shows {link!r}; "
+        f"GET through the server: {status}, {'Ray' if found['ray_dashboard'] else 'NOT Ray'}'s dashboard page "
+        f"({time.monotonic() - started:.0f} s)",
+    )
+
+
 def main() -> int:
-    """Run the checks (or, with --run-notebooks, the runner inside the sandbox)."""
+    """Run the checks (or, with --run-notebooks, the runner inside the sandbox; with
+    --check-dashboard-link, the dashboard link runner)."""
     if len(sys.argv) > 2 and sys.argv[1] == "--run-notebooks":
         run_notebooks(sys.argv[2], sys.argv[3:])
+        return 0
+    if len(sys.argv) == 3 and sys.argv[1] == "--check-dashboard-link":
+        check_dashboard_link(sys.argv[2])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reuse-env", action="store_true", help="reuse the env from a previous run")
@@ -578,22 +728,28 @@ def main() -> int:
         help="do not run inside a 2 GiB memory cgroup (the RESULT line then says the limit was NOT applied)",
     )
     parser.add_argument("--skip-repo2docker", action="store_true")
+    parser.add_argument(
+        "--only-dashboard-link", action="store_true",
+        help="build (or reuse) the env and run only the dashboard link check, no notebooks",
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root: the check mounts a private 64 MiB /dev/shm (unshare -m)")
     started = time.monotonic()
     WORK.mkdir(parents=True, exist_ok=True)
     checks = Checks()
-    if not args.skip_repo2docker:
+    if not (args.skip_repo2docker or args.only_dashboard_link):
         check_repo2docker(checks)
     env = build_env(checks, args.reuse_env)
-    if env:
+    if env and not args.only_dashboard_link:
         cgroup = make_cgroup(checks, not args.no_cgroup)
         try:
             run_in_binder_box(checks, env, cgroup)
         finally:
             if cgroup:
                 remove_cgroup(cgroup)
+    if env:
+        check_dashboard_link_in_jupyter(checks, env)
     checks.add("total wall time", None, f"{time.monotonic() - started:.0f} s")
     print("\n" + checks.table())
     print("\n" + checks.result_line())
