@@ -7,7 +7,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "ray_magics"
 LAYERS = (  # lowest first: a module imports from its own layer or those before it
-    "errors", "settings", "session", "cluster", "classes", "live", "options", "magics", "__init__",
+    "errors", "settings", "ray_internals", "session", "cluster", "classes", "live", "options", "magics", "__init__",
 )
 MOST_TOP_LEVEL_MODULES = 8
 
@@ -138,3 +138,30 @@ def test_what_runs_inside_actors_imports_the_standard_library_alone(module):
 def test_the_top_level_is_small():
     top = [path.name for path in PACKAGE.glob("*.py")]
     assert len(top) <= MOST_TOP_LEVEL_MODULES, top
+
+
+def private_uses(path: Path) -> list[str]:
+    """Imports of Ray's submodules and `obj._name` attributes of objects not the module's own (`self`, `cls`).
+
+    Display hooks such as `_repr_mimebundle_` (a leading and a trailing underscore) are
+    public protocols, not private names.
+    """
+    uses = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            uses += [f"import {alias.name}" for alias in node.names if alias.name.startswith("ray.")]
+        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("ray."):
+            uses.append(f"from {node.module} import ...")
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.endswith("_"):
+            if ast.unparse(node.value) not in ("self", "cls"):
+                uses.append(f"{ast.unparse(node.value)}.{node.attr}")
+    return uses
+
+
+def test_private_ray_apis_are_used_in_ray_internals_alone():
+    outside = {
+        module: uses for module, path in module_names().items()
+        if module != "ray_internals" and (uses := private_uses(path))
+    }
+    assert outside == {}
+    assert private_uses(PACKAGE / "ray_internals.py")  # the check sees what it looks for

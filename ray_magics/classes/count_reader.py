@@ -12,8 +12,9 @@ sends the counts back as plain data.
 """
 
 from ..cluster.handles import is_actor_handle
-from ..cluster.remote_read import on_cluster, through_client
+from ..cluster.remote_read import on_cluster
 from ..errors import InputError, InputTypeError
+from ..ray_internals import through_client, weak_actor_handle
 from ..session.ray_import import import_ray
 from ..session.waits import ready_within
 from .counting import COUNTS_METHOD, CallCounts
@@ -21,19 +22,12 @@ from .counting import COUNTS_METHOD, CallCounts
 ALIVE = "ALIVE"
 
 
-def weak_handle(spec: bytes):
-    """A weak handle from a serialized Python actor handle."""
-    ray = import_ray()
-    core_worker = ray._private.worker.global_worker.core_worker
-    return core_worker.deserialize_and_register_actor_handle(spec, None, True)
-
-
 def counts_method(spec: bytes):
     """The tracked actor's counting method, or None for an untracked or non-Python actor."""
     if not spec:
         return None
     try:
-        return getattr(weak_handle(spec), COUNTS_METHOD, None)
+        return getattr(weak_actor_handle(spec), COUNTS_METHOD, None)
     except Exception:  # noqa: BLE001 - an actor we cannot reach simply shows no counts
         return None
 

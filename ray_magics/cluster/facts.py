@@ -7,6 +7,7 @@ sent back (`remote_read`).
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .. import ray_internals
 from .remote_read import on_cluster
 
 SHORT_ID = 8
@@ -90,9 +91,8 @@ def read_cluster(with_actors: bool = True) -> ClusterFacts:
 def cluster_facts(with_actors: bool) -> ClusterFacts:
     """`read_cluster` where Ray's core worker is; nodes listed head first, dead ones last."""
     import ray
-    from ray._private import services, state
 
-    available = state.available_resources_per_node()
+    available = ray_internals.available_resources_per_node()
     nodes = sorted((
         NodeFacts(
             node_id=node["NodeID"],
@@ -104,12 +104,12 @@ def cluster_facts(with_actors: bool) -> ClusterFacts:
         for node in ray.nodes()
     ), key=lambda node: (not node.alive, HEAD_RESOURCE not in node.total, node.address, node.node_id))
     actor_states = Counter(
-        info["State"] for info in state.actors().values()
+        facts_of_record(raw).state for raw in ray_internals.actor_records()
     ) if with_actors else Counter()
     return ClusterFacts(
         ray_version=ray.__version__,
         gcs_address=ray.get_runtime_context().gcs_address,
-        dashboard_url=services.get_webui_url_from_internal_kv() or "",  # the cluster's, also from a task
+        dashboard_url=ray_internals.dashboard_address(),  # the cluster's, also from a task
         nodes=nodes,
         actor_states=actor_states,
     )
@@ -141,14 +141,13 @@ def handle_spec(record) -> bytes:
     """
     if record.function_descriptor.WhichOneof("function_descriptor") != PYTHON_CLASS:
         return b""
-    from ray.core.generated import common_pb2, core_worker_pb2
-
-    return core_worker_pb2.ActorHandle(
+    protos = ray_internals.gcs_protos()
+    return protos.ActorHandle(
         actor_id=record.actor_id,
         owner_id=record.owner_address.worker_id,
         owner_address=record.owner_address,
         creation_job_id=record.job_id,
-        actor_language=common_pb2.PYTHON,
+        actor_language=protos.PYTHON,
         actor_creation_task_function_descriptor=record.function_descriptor,
         name=record.name,
         ray_namespace=record.ray_namespace,
@@ -164,8 +163,7 @@ def read_actors() -> list[ActorFacts]:
 
 def actor_facts() -> list[ActorFacts]:
     """`read_actors` where Ray's core worker is."""
-    raw_records = _gcs_accessor().get_actor_table(None, None)  # every job, every state
-    return [facts_of_record(raw) for raw in raw_records]
+    return [facts_of_record(raw) for raw in ray_internals.actor_records()]  # every job, every state
 
 
 def read_actor(actor_id: str) -> ActorFacts | None:
@@ -175,28 +173,18 @@ def read_actor(actor_id: str) -> ActorFacts | None:
 
 def one_actor_facts(actor_id: str) -> ActorFacts | None:
     """`read_actor` where Ray's core worker is."""
-    import ray
-
-    raw = _gcs_accessor().get_actor_info(ray.ActorID(bytes.fromhex(actor_id)))
-    return None if raw is None else facts_of_record(raw)
-
-
-def _gcs_accessor():
-    from ray._private import state
-
-    return state.state._connect_and_get_accessor()
+    return next((facts_of_record(raw) for raw in ray_internals.actor_records(actor_id)), None)
 
 
 def facts_of_record(raw: bytes) -> ActorFacts:
     """The facts of a serialized GCS `ActorTableData` record."""
-    from ray.core.generated import gcs_pb2
-
-    record = gcs_pb2.ActorTableData.FromString(raw)
+    table_data = ray_internals.gcs_protos().ActorTableData
+    record = table_data.FromString(raw)
     return ActorFacts(
         actor_id=record.actor_id.hex(),
         class_name=record.class_name,
         name=record.name,
-        state=gcs_pb2.ActorTableData.ActorState.Name(record.state),
+        state=table_data.ActorState.Name(record.state),
         pid=record.pid,
         node_id=_hex_id(record.address.node_id),
         restarts=record.num_restarts,

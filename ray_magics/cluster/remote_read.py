@@ -6,15 +6,10 @@ the same read runs as a small task on the cluster (no CPU asked, so it runs even
 CPU is taken) and sends back plain data.
 """
 
+from ..ray_internals import through_client
 from ..session.ray_import import import_ray
 
 READ_TIMEOUT = 60.0  # seconds a read on the cluster may take before it counts as failed
-
-
-def through_client() -> bool:
-    """Whether this process reaches Ray through Ray Client (`ray://`)."""
-    ray = import_ray()
-    return ray.util.client.ray.is_connected()
 
 
 def on_cluster(read, *args):

@@ -20,6 +20,8 @@ import stat
 import sys
 from pathlib import Path
 
+from ..ray_internals import refresh_config
+
 MODE = "RAY_AUTH_MODE"
 TOKEN = "token"  # noqa: S105 - the name of a mode, not a secret
 PRIVATE = 0o600
@@ -46,15 +48,9 @@ def follow(token: bool) -> None:
 
 
 def refresh_ray_config() -> None:
-    """Make this process's Ray see a changed `RAY_AUTH_MODE` (Ray caches its config when first read).
-
-    A private Ray API: no public one changes the mode of a process that imported Ray; Ray
-    calls it itself when it turns token authentication on for a new local cluster.
-    """
+    """Make this process's Ray see a changed `RAY_AUTH_MODE` (Ray caches its config when first read)."""
     if "ray" in sys.modules:
-        from ray._raylet import Config
-
-        Config.initialize("")
+        refresh_config()
 
 
 def default_token_path() -> Path:

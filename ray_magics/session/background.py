@@ -18,15 +18,8 @@ import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
+from ..ray_internals import auto_init_code, connect_or_shutdown_lock
 from .ray_import import import_ray
-
-
-@functools.cache
-def auto_init_code():
-    """The code of Ray's auto-init wrapper, to recognise wrapped functions by."""
-    from ray._private.auto_init_hook import wrap_auto_init
-
-    return wrap_auto_init(lambda: None).__code__
 
 
 def without_auto_init(function):
@@ -42,9 +35,7 @@ def connected_ray():
     another thread waits for it).
     """
     ray = import_ray()
-    from ray._private.worker import _connect_or_shutdown_lock
-
-    with _connect_or_shutdown_lock:
+    with connect_or_shutdown_lock():
         yield ray if ray.is_initialized() else None
 
 

@@ -8,18 +8,15 @@ was given up is shut down as soon as `ray.init` returns, so no half-started Ray 
 """
 
 import threading
+import warnings
 
+from ..ray_internals import local_session_name
 from . import threads
 from .background import connected_ray
 from .waits import wait_event
 
 HOST_CHECK = 0.2  # how often the host looks whether the Ray it started is still the one running
-
-
-def session_name(worker) -> str | None:
-    """The session of the local Ray node this process runs or joined (holding the node itself delays its shutdown)."""
-    node = worker._global_node
-    return None if node is None else node.session_name
+START_TIP = "Tip: In future versions of Ray"  # a FutureWarning some releases' ray.init gives about GPU env vars
 
 
 class RayHost(threading.Thread):
@@ -70,25 +67,24 @@ class RayHost(threading.Thread):
             self._over.set()
 
     def _host(self) -> None:
-        from ray._private import worker
-
+        warnings.filterwarnings("ignore", message=START_TIP, category=FutureWarning)  # start-up chatter
         try:
             self._ray.init(**self._kwargs)
         except BaseException as error:  # noqa: BLE001 - handed to the thread that waits
             self.error = error
-        session = session_name(worker)  # names this start's local node (None for a Ray Client)
+        session = local_session_name()  # names this start's local node (None for a Ray Client)
         self._returned.set()
         if self.error is None:
             while not self._given_up.wait(HOST_CHECK):
-                if not self._still_hosting(worker, session):
+                if not self._still_hosting(session):
                     return  # shut down by someone else: nothing of it left to host
         self._ray.shutdown()  # a failed or given-up start: stop whatever it started
 
-    def _still_hosting(self, worker, session) -> bool:
+    def _still_hosting(self, session) -> bool:
         """Whether the Ray this host started still runs; a shutdown under way counts as running.
 
         Leaving while a `ray.shutdown()` still talks to the processes would kill them under
         it (they die with this thread), so the look waits for Ray's connect/shutdown lock.
         """
         with connected_ray() as ray:
-            return ray is not None and session_name(worker) == session
+            return ray is not None and local_session_name() == session

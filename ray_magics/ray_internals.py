@@ -1,0 +1,197 @@
+"""Every private Ray API that ray_magics uses, and why no public one serves.
+
+Ray promises none of these across releases. Each is used here only, so a release that
+changes one breaks this module alone. CI runs the whole test suite on the oldest supported
+Ray (pyproject's floor, 2.52: the first with token authentication) and on the newest.
+Functions import Ray lazily and are called only once Ray is imported.
+"""
+
+import functools
+from types import SimpleNamespace
+
+# --------------------------------------------------------------------------- the process's Ray
+
+
+def refresh_config() -> None:
+    """Make this process's Ray reread `RAY_AUTH_MODE` and the rest of its config from the environment.
+
+    Why private: Ray caches its config when first read, and no public API rereads it; Ray
+    calls this itself when it turns token authentication on for a new local cluster.
+    """
+    from ray._raylet import Config
+
+    Config.initialize("")
+
+
+def local_session_name() -> str | None:
+    """The session of the local Ray node this process started or joined; None if none (Ray Client).
+
+    Why private: no public API names the session; the GCS address can repeat from one
+    start to the next, the session name never does.
+    """
+    from ray._private import worker
+
+    node = worker._global_node
+    return None if node is None else node.session_name
+
+
+def connect_or_shutdown_lock():
+    """The lock that `ray.init` and `ray.shutdown` hold while they connect or disconnect.
+
+    Why private: nothing public keeps `ray.shutdown()` from running while a background
+    thread still uses the core worker, which ends the process.
+    """
+    from ray._private.worker import _connect_or_shutdown_lock
+
+    return _connect_or_shutdown_lock
+
+
+@functools.cache
+def auto_init_code():
+    """The code of the wrapper through which `ray.get`, `ray.wait` and others start Ray when it is not running.
+
+    Why private: Ray offers no unwrapped `ray.get`; its public switch
+    (`RAY_ENABLE_AUTO_CONNECT`) is process-wide and the user's.
+    """
+    from ray._private.auto_init_hook import wrap_auto_init
+
+    return wrap_auto_init(lambda: None).__code__
+
+
+def through_client() -> bool:
+    """Whether this process reaches Ray through Ray Client (`ray://`).
+
+    Why private: `ray.util.client` is Ray Client's own module, not Ray's public API.
+    """
+    import ray.util.client
+
+    return ray.util.client.ray.is_connected()
+
+
+# --------------------------------------------------------------------------- the GCS's records
+
+
+def gcs_protos() -> SimpleNamespace:
+    """Ray's protobuf messages: `ActorTableData` records from the GCS, `ActorHandle` to build a handle.
+
+    Why private: the GCS's records are Ray's internal schema; the public state API
+    (`ray.util.state`) needs the dashboard, which is off by default.
+    """
+    from ray.core.generated import common_pb2, core_worker_pb2, gcs_pb2
+
+    return SimpleNamespace(
+        ActorTableData=gcs_pb2.ActorTableData, ActorHandle=core_worker_pb2.ActorHandle, PYTHON=common_pb2.PYTHON,
+    )
+
+
+def actor_records(actor_id: str | None = None) -> list[bytes]:
+    """Serialized `ActorTableData` records of every actor of every job, or of the one with `actor_id` (hex).
+
+    Why private: `ray.util.state.list_actors` needs the dashboard; the GCS always answers.
+    """
+    import ray
+    from ray._private import state
+
+    accessor = state.state._connect_and_get_accessor()
+    if actor_id is None:
+        return accessor.get_actor_table(None, None)
+    record = accessor.get_actor_info(ray.ActorID(bytes.fromhex(actor_id)))
+    return [] if record is None else [record]
+
+
+def available_resources_per_node() -> dict:
+    """Node id -> resources free on it.
+
+    Why private: `ray.available_resources()` sums all nodes, and `ray.nodes()` gives totals only.
+    """
+    from ray._private import state
+
+    return state.available_resources_per_node()
+
+
+def dashboard_address() -> str:
+    """`host:port` of the cluster's dashboard, '' when it has none.
+
+    Why private: `ray.init()` tells only the process that called it; a task or a process
+    that joined later reads it from the GCS's key-value store.
+    """
+    from ray._private import services
+
+    return services.get_webui_url_from_internal_kv() or ""
+
+
+def weak_actor_handle(spec: bytes):
+    """A handle, never keeping its actor alive, from a serialized `ActorHandle` message.
+
+    Why private: Ray gives a handle by name only (`ray.get_actor`), and most actors have none.
+    """
+    from ray._private import worker
+
+    return worker.global_worker.core_worker.deserialize_and_register_actor_handle(spec, None, True)
+
+
+# --------------------------------------------------------------------------- actor handles and methods
+
+
+def handle_kinds() -> tuple[type, type]:
+    """The types of actor handles: a driver's and Ray Client's.
+
+    Why private: Ray Client's handle type is not exported where `ray.actor.ActorHandle` is.
+    """
+    import ray.actor
+    from ray.util.client import common
+
+    return ray.actor.ActorHandle, common.ClientActorHandle
+
+
+def method_kinds() -> tuple[type, type]:
+    """The types of actor methods (`handle.name`): a driver's and Ray Client's, as `handle_kinds`."""
+    import ray.actor
+    from ray.util.client import common
+
+    return ray.actor.ActorMethod, common.ClientRemoteMethod
+
+
+def method_handle(method):
+    """The actor handle a method belongs to (a driver's `ActorMethod` or Ray Client's).
+
+    Why private: a method keeps its handle, and its name, in private attributes only.
+    """
+    import ray.actor
+
+    return method._actor if isinstance(method, ray.actor.ActorMethod) else method._actor_handle
+
+
+def method_name(method) -> str:
+    """The name of an actor method, as `method_handle`."""
+    return method._method_name
+
+
+def actor_id(handle) -> str:
+    """The hex id of the actor behind a handle.
+
+    Why private: a handle has no public id; `ray.get_runtime_context()` knows only the
+    current actor's.
+    """
+    return handle._actor_id.hex()
+
+
+def class_name(handle) -> str:
+    """The class name of the actor behind a driver's handle.
+
+    Why private: a handle keeps its class only in its creation descriptor.
+    """
+    return handle._ray_actor_creation_function_descriptor.class_name
+
+
+def call_quietly(method):
+    """A driver's `method.remote()` with no arguments, never retried and leaving no task events.
+
+    Why private: the public `method.options(enable_task_events=False).remote()` passes
+    through Ray's auto-init wrapper, which would start a new Ray from the refresher's thread
+    after a `ray.shutdown()`, and copies the options anew on every poll.
+    """
+    return method._actor._actor_method_call(
+        method._method_name, num_returns=method._num_returns, max_task_retries=0, retry_exceptions=False,
+        enable_task_events=False, tensor_transport=method._tensor_transport,  # the method's own, as `remote` passes
+    )
