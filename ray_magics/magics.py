@@ -14,7 +14,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
 from .classes.cell import make_cell_actors
-from .cluster.dashboard_link import dashboard_link
+from .cluster.dashboard_link import check_template, dashboard_link
 from .cluster.facts import read_cluster
 from .cluster.summary import ClusterSummary
 from .errors import ONE_LINE_ERRORS, InputError, single_line
@@ -117,6 +117,7 @@ class RayMagics(Magics, RaySettings):
             raise InputError(f"{', '.join(local_only)} size a new local Ray, not a cluster at --address")
         if args.connect_timeout is not None and not (args.address or self.address):
             raise InputError("--timeout limits the connect to a cluster at --address")
+        check_template(self.dashboard_link)
         if lifecycle.is_running():
             print("Ray is already running in this kernel; %ray_shutdown first to start another.")
             return

@@ -184,6 +184,7 @@ def test_a_template_is_used_as_given_and_a_bad_one_is_one_usage_error_line(proxi
         assert kernel.summary_rows("%ray_status")["dashboard"] == f"http://example/{dashboard.rpartition(':')[2]}"
         kernel.check('%config RayMagics.dashboard_link = "http://example/{nope}"')
         failed = kernel.run("%ray_status")
+        refused_start = kernel.run("%ray_init")  # refused before it would start (or report) a Ray
     finally:
         kernel.check('%config RayMagics.dashboard_link = "auto"')
     assert failed.stderr == (  # how a kernel shows a UsageError: one line, no traceback
@@ -191,6 +192,8 @@ def test_a_template_is_used_as_given_and_a_bad_one_is_one_usage_error_line(proxi
         "(known: {host}, {port} and the environment variables)\n"
     )
     assert not failed.displays
+    assert refused_start.stderr == failed.stderr.replace("%ray_status", "%ray_init")
+    assert not refused_start.displays and not refused_start.stdout
 
 
 def test_a_template_fills_host_port_and_environment_variables(monkeypatch):

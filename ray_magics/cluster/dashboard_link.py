@@ -71,6 +71,12 @@ def dashboard_link(address: str, template: str, in_kernel: bool) -> DashboardLin
     return DashboardLink(base_url.rstrip("/") + "/" + route)
 
 
+def check_template(template: str) -> None:
+    """Raise `InputError` now if `template` could not make a link (so that no Ray is started for nothing)."""
+    if template != AUTO_LINK:
+        formatted(template, "127.0.0.1", 0)
+
+
 def formatted(template: str, host: str, port: int) -> str:
     """`template` with its fields filled: `{host}`, `{port}`, then this process's environment variables."""
     known = {"host": host, "port": port}
@@ -89,10 +95,9 @@ def formatted(template: str, host: str, port: int) -> str:
 def serving_server() -> dict | None:
     """The Jupyter server that runs this kernel: the one, among the `jpserver-<pid>.json` files
     in Jupyter's runtime directory, whose pid is an ancestor of this process (None if none)."""
-    import psutil  # Ray brings its own copy (ray/thirdparty_files), importable once Ray is
     from jupyter_core.paths import jupyter_runtime_dir
 
-    ancestors = {parent.pid for parent in psutil.Process().parents()}
+    ancestors = _ancestor_pids()
     for path in sorted(Path(jupyter_runtime_dir()).glob("jpserver-*.json")):
         try:
             info = json.loads(path.read_text())
@@ -101,6 +106,15 @@ def serving_server() -> dict | None:
         if isinstance(info, dict) and info.get("pid") in ancestors:
             return info
     return None
+
+
+def _ancestor_pids() -> set[int]:
+    """The pids of this process's ancestors; its parent's alone without psutil (which Ray brings)."""
+    try:
+        import psutil
+    except ImportError:
+        return {os.getppid()}
+    return {parent.pid for parent in psutil.Process().parents()}
 
 
 class _Unfollowed(urllib.request.HTTPRedirectHandler):
