@@ -9,6 +9,7 @@ it with what that command needs, and then runs.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 ENV = ROOT / ".venv"
-BIN = ENV / ("Scripts" if os.name == "nt" else "bin")
+OLDEST_RAY_ENV = ROOT / ".venv-oldest-ray"  # the tests again, on the oldest Ray supported
+RAY_FLOOR = re.compile(r'"ray\[default\]>=([0-9.]+)')
+
+
+def bin_dir(env: Path) -> Path:
+    return env / ("Scripts" if os.name == "nt" else "bin")
+
+
+BIN = bin_dir(ENV)
 
 
 def run(*command: str) -> None:
@@ -25,12 +34,19 @@ def run(*command: str) -> None:
     subprocess.run(command, cwd=ROOT, check=True)
 
 
-def install(extra: str) -> None:
-    """Create the virtual environment if needed and install `.[extra]` into it."""
-    if not (BIN / "python").exists():
-        venv.EnvBuilder(with_pip=True).create(ENV)
-        run(str(BIN / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f".[{extra}]")
+def install(extra: str, env: Path = ENV, *pins: str) -> str:
+    """Create the virtual environment `env` if needed, install `.[extra]` (and `pins`) into it; its Python."""
+    python = str(bin_dir(env) / "python")
+    if not Path(python).exists():
+        venv.EnvBuilder(with_pip=True).create(env)
+        run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(python, "-m", "pip", "install", "--quiet", "-e", f".[{extra}]", *pins)
+    return python
+
+
+def oldest_ray() -> str:
+    """The oldest Ray release supported: pyproject's floor (`ray[default]>=X.Y`)."""
+    return RAY_FLOOR.search((ROOT / "pyproject.toml").read_text()).group(1)
 
 
 def lab() -> None:
@@ -53,10 +69,12 @@ def install_headless_chromium() -> None:
 
 
 def test() -> None:
-    install("test")
+    python = install("test")
     install_headless_chromium()
     run(str(BIN / "ruff"), "check", ".")
-    run(str(BIN / "python"), "-m", "pytest")
+    run(python, "-m", "pytest")
+    oldest = install("test", OLDEST_RAY_ENV, f"ray[default]=={oldest_ray()}.*")
+    run(oldest, "-m", "pytest", "tests")  # the notebooks' stored outputs are the newest Ray's
 
 
 COMMANDS = {"lab": lab, "test": test}
