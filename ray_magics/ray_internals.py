@@ -1,9 +1,9 @@
 """Every private Ray API that ray_magics uses, and why no public one serves.
 
 Ray promises none of these across releases. Each is used here only, so a release that
-changes one breaks this module alone. CI runs the whole test suite on the oldest supported
-Ray (pyproject's floor, 2.52: the first with token authentication) and on the newest.
-Functions import Ray lazily and are called only once Ray is imported.
+changes one breaks this module alone. `python3 run.py test` runs the tests on the oldest
+supported Ray (pyproject's floor, 2.52: the first with token authentication) and on the
+newest. Functions import Ray lazily and are called only once Ray is imported.
 """
 
 import functools
