@@ -29,9 +29,9 @@ def bin_dir(env: Path) -> Path:
 BIN = bin_dir(ENV)
 
 
-def run(*command: str) -> None:
+def run(*command: str, check: bool = True) -> int:
     print("+", " ".join(command), flush=True)
-    subprocess.run(command, cwd=ROOT, check=True)
+    return subprocess.run(command, cwd=ROOT, check=check).returncode
 
 
 def install(extra: str, env: Path = ENV, *pins: str) -> str:
@@ -72,9 +72,11 @@ def test() -> None:
     python = install("test")
     install_headless_chromium()
     run(str(BIN / "ruff"), "check", ".")
-    run(python, "-m", "pytest")
+    newest = run(python, "-m", "pytest", check=False)
     oldest = install("test", OLDEST_RAY_ENV, f"ray[default]=={oldest_ray()}.*")
-    run(oldest, "-m", "pytest", "tests")  # the notebooks' stored outputs are the newest Ray's
+    on_oldest = run(oldest, "-m", "pytest", "tests", check=False)  # the notebooks' outputs are the newest Ray's
+    if newest or on_oldest:
+        sys.exit(f"tests failed: on the newest Ray (exit {newest}), on Ray {oldest_ray()} (exit {on_oldest})")
 
 
 COMMANDS = {"lab": lab, "test": test}

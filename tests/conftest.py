@@ -1,5 +1,6 @@
 """A real IPython shell with the extension loaded, against one real Ray (2 CPUs)."""
 
+import signal
 import socket
 import threading
 import time
@@ -12,6 +13,13 @@ from IPython.utils.capture import capture_output
 from ray_magics.live.refresher import REFRESHER
 
 THREAD_GRACE_SECONDS = 1.0
+
+
+def pytest_configure(config):
+    """Ctrl-C raises `KeyboardInterrupt` here, as in a kernel, even when the suite was started in the
+    background of a shell, which starts it with SIGINT ignored (the tests send themselves SIGINT)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
