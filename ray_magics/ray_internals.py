@@ -71,6 +71,7 @@ def through_client() -> bool:
 # --------------------------------------------------------------------------- the GCS's records
 
 
+@functools.cache
 def gcs_protos() -> SimpleNamespace:
     """Ray's protobuf messages: `ActorTableData` records from the GCS, `ActorHandle` to build a handle.
 
@@ -152,14 +153,12 @@ def method_kinds() -> tuple[type, type]:
     return ray.actor.ActorMethod, common.ClientRemoteMethod
 
 
-def method_handle(method):
-    """The actor handle a method belongs to (a driver's `ActorMethod` or Ray Client's).
+def method_handle(method, driver: bool):
+    """The actor handle a method belongs to: a driver's `ActorMethod` (`driver`) or Ray Client's.
 
     Why private: a method keeps its handle, and its name, in private attributes only.
     """
-    import ray.actor
-
-    return method._actor if isinstance(method, ray.actor.ActorMethod) else method._actor_handle
+    return method._actor if driver else method._actor_handle
 
 
 def method_name(method) -> str:

@@ -104,7 +104,7 @@ def cluster_facts(with_actors: bool) -> ClusterFacts:
         for node in ray.nodes()
     ), key=lambda node: (not node.alive, HEAD_RESOURCE not in node.total, node.address, node.node_id))
     actor_states = Counter(
-        facts_of_record(raw).state for raw in ray_internals.actor_records()
+        state_of_record(raw) for raw in ray_internals.actor_records()
     ) if with_actors else Counter()
     return ClusterFacts(
         ray_version=ray.__version__,
@@ -174,6 +174,12 @@ def read_actor(actor_id: str) -> ActorFacts | None:
 def one_actor_facts(actor_id: str) -> ActorFacts | None:
     """`read_actor` where Ray's core worker is."""
     return next((facts_of_record(raw) for raw in ray_internals.actor_records(actor_id)), None)
+
+
+def state_of_record(raw: bytes) -> str:
+    """The state (`ALIVE`, `DEAD`, ...) of a serialized GCS `ActorTableData` record."""
+    table_data = ray_internals.gcs_protos().ActorTableData
+    return table_data.ActorState.Name(table_data.FromString(raw).state)
 
 
 def facts_of_record(raw: bytes) -> ActorFacts:

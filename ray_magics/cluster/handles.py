@@ -33,13 +33,13 @@ def is_driver_method(method) -> bool:
 
 def method_actor_id(method) -> str:
     """The hex id of the actor whose method `method` is."""
-    return ray_internals.actor_id(ray_internals.method_handle(method))
+    return ray_internals.actor_id(ray_internals.method_handle(method, is_driver_method(method)))
 
 
 def method_label(method) -> str:
     """`Class.method` of an actor method (through Ray Client the class is read from the GCS)."""
     if is_driver_method(method):
-        class_name = ray_internals.class_name(ray_internals.method_handle(method))
+        class_name = ray_internals.class_name(ray_internals.method_handle(method, driver=True))
     else:
         facts = read_actor(method_actor_id(method))
         class_name = facts.class_name if facts is not None else "actor"
