@@ -4,11 +4,7 @@ live widgets are refreshed in the background, and the page shows them finish."""
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
-import uuid
 from pathlib import Path
 
 import nbformat
@@ -16,7 +12,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
-from .conftest import free_port
+from .jupyter_server import SERVER_START_SECONDS, JupyterServer
 from .live_notebooks import STEPS_ACTOR, SUPERVISOR_ACTOR, live_notebook
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -25,7 +21,6 @@ CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-SERVER_START_SECONDS = 90
 WIDGETS_DONE_MS = 120_000
 ALL_WORKERS_DONE = """() => {
     const table = document.querySelector('table.ray-magics-table');
@@ -47,7 +42,6 @@ PAYLOAD_SHOWN_AS_TEXT = """payload => {
         && shows('table.ray-magics-actors td') === 1;
 }"""
 PAYLOAD_RAN = "() => [window.__pwned ?? null, document.querySelectorAll('img[src=x], [onmouseover]').length]"
-ROOT_FLAG = ["--allow-root"] if os.geteuid() == 0 else []
 
 NOTEBOOK_CELLS = [
     "%load_ext ray_magics",
@@ -88,37 +82,11 @@ def jupyterlab(tmp_path):
     settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    port, token = free_port(), uuid.uuid4().hex
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}", *ROOT_FLAG],
-        env={**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-             "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")},
-        stdout=subprocess.DEVNULL, stderr=(tmp_path / "server.log").open("w"),
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = JupyterServer(tmp_path, app="jupyterlab", JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"))
     try:
-        wait_for_server(f"{base}/api/status?token={token}", server)
-        yield f"{base}/lab/tree/live.ipynb?token={token}"
+        yield f"{server.url}/lab/tree/live.ipynb?token={server.token}"
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def wait_for_server(url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "JupyterLab exited"
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own server on loopback
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError("JupyterLab did not answer")
+        server.stop()
 
 
 def run_first_cell_once_the_kernel_listens(page) -> None:

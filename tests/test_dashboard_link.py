@@ -7,15 +7,7 @@ second kernel joins that Ray, so one dashboard serves every case.
 """
 
 import importlib.util
-import json
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-import uuid
 from html import escape
 from pathlib import Path
 
@@ -29,66 +21,13 @@ from ray_magics.cluster.summary import ClusterSummary
 from ray_magics.errors import InputError
 from ray_magics.settings import RaySettings, link_fields
 
-from .conftest import free_port
+from .jupyter_server import JupyterServer
 from .kernel_driver import KERNEL_START_SECONDS, Kernel
-from .processes import clean_env
 
-SERVER_START_SECONDS = 90
-ROOT_FLAG = ["--allow-root"] if os.geteuid() == 0 else []
 BASE_URL = "/user/ray-magics/"  # as JupyterHub serves a user's server
 NO_PROXY = ["--ServerApp.jpserver_extensions=jupyter_server_proxy=False"]
 HUB_PREFIX = "/user/hub-prefix/"
 SUMMARY_HTML = "print(get_ipython().magics_manager.registry['RayMagics'].cluster_summary(False)._repr_html_())"
-
-
-class JupyterServer:
-    """A Jupyter server on 127.0.0.1 (random port, token), its runtime files in `directory`."""
-
-    def __init__(self, directory: Path, *options: str, base_url: str = "/"):
-        self.runtime_dir = directory / "runtime"
-        self.token = uuid.uuid4().hex
-        port = free_port()
-        self.url, self.base_url = f"http://127.0.0.1:{port}", base_url
-        env = clean_env(JUPYTER_RUNTIME_DIR=str(self.runtime_dir))
-        env.pop("JUPYTERHUB_SERVICE_PREFIX", None)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={directory}",
-             f"--ServerApp.base_url={base_url}", *ROOT_FLAG, *options],
-            env=env, cwd=directory, stdout=subprocess.DEVNULL, stderr=(directory / "server.log").open("w"),
-        )
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while self.request("GET", f"{base_url}api/status")[0] != 200:
-            assert self.process.poll() is None, (directory / "server.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "the Jupyter server did not answer"
-            time.sleep(0.3)
-
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict, bytes]:
-        """(status, headers, body) of a request for `path` on the server, with its token."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Authorization": f"token {self.token}"})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
-        except OSError:
-            return 0, {}, b""
-
-    def start_kernel(self) -> "ServerKernel":
-        status, _, body = self.request("POST", f"{self.base_url}api/kernels", {"name": "python3"})
-        assert status == 201, body
-        return ServerKernel(self.runtime_dir / f"kernel-{json.loads(body)['id']}.json")
-
-    def stop(self) -> None:
-        """Stop the server, and with it the kernels it runs."""
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 class ServerKernel(Kernel):
@@ -119,7 +58,7 @@ def proxied(tmp_path_factory):
     """A server with jupyter-server-proxy, under a base URL; its kernel's Ray has the dashboard on."""
     needs_jupyter_server_proxy()
     server = JupyterServer(tmp_path_factory.mktemp("proxied"), base_url=BASE_URL)
-    kernel = server.start_kernel()
+    kernel = ServerKernel(server.start_kernel())
     try:
         kernel.check("%load_ext ray_magics")
         rows = kernel.summary_rows("%ray_init --dashboard --num-cpus 1")
@@ -136,7 +75,7 @@ def unproxied(proxied, tmp_path_factory):
     """A server with jupyter-server-proxy turned off; its kernel joins the first kernel's Ray."""
     *_, gcs_address = proxied
     server = JupyterServer(tmp_path_factory.mktemp("unproxied"), *NO_PROXY)
-    kernel = server.start_kernel()
+    kernel = ServerKernel(server.start_kernel())
     try:
         kernel.check("%load_ext ray_magics")
         yield server, kernel, kernel.summary_rows(f"%ray_init --address {gcs_address}")
