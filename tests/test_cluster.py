@@ -165,8 +165,8 @@ def test_actors_show_the_node_they_really_run_on(cluster, kernel, form):
 
 @pytest.mark.parametrize("form", ["auto", "ray://HOST:PORT"])
 def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster, kernel, record_property, form):
-    doomed = cluster.add_node("doomed", resources='{"doomed": 1}')
     kernel.check(f"%ray_init --address {'auto' if form == 'auto' else cluster.client_address}")
+    doomed = cluster.add_node("doomed", resources='{"doomed": 1}')  # after: a driver never joins its raylet
     kernel.check(WHERE)
     kernel.check(DOOMED_ACTOR)
     kernel.check(SURVIVOR_ACTOR)
