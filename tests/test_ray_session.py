@@ -13,6 +13,8 @@ from ray_magics.cluster.facts import read_cluster
 from ray_magics.cluster.summary import ClusterSummary
 from ray_magics.session import memory
 
+from .conftest import wait_for
+
 EMBEDDED_DEFAULT_SCRIPT = """
 import json, time
 from IPython.testing.globalipapp import start_ipython
@@ -86,6 +88,8 @@ def test_ray_status_shows_nodes_resources_and_actors(ip):
         ip.run_cell_magic("actor", "--num-cpus 1", "class Holder:\n    pass\n")
     holder = ip.user_ns["Holder"].remote()
     ray.get(holder.__ray_ready__.remote())
+    # The GCS learns of a raylet's used resources from its next report, a moment after the actor starts.
+    wait_for(lambda: ray.available_resources().get("CPU") == 1, what="the GCS to see the held CPU")
     with capture_output() as out:
         ip.run_line_magic("ray_status", "")
     [shown] = out.outputs
