@@ -5,7 +5,8 @@ the live widgets `%actor_progress`, `%actor_table` and `%actors`. Ray itself is 
 started only when a magic first needs it, ipywidgets when a widget is first made.
 
 The package is built in layers, each importing only from those before it:
-`errors`, `settings` → `session` → `cluster` → `classes` → `live` → `options`, `magics`.
+`errors`, `settings` → `ray_internals` → `session` → `cluster` → `classes` → `cells` → `live`
+→ `options`, `magics`.
 Importing the package imports none of them: the names below load on first use, so a Ray
 worker that unpickles a tracked actor needs Ray alone, never IPython or ipywidgets.
 """
@@ -39,10 +40,13 @@ def __dir__():
 
 
 def load_ipython_extension(ipython):
-    """Register the magics (`%load_ext ray_magics`); imports and starts nothing."""
+    """Register the magics, and Stop's cancelling of the interrupted cell's actor calls
+    (`%load_ext ray_magics`); imports and starts nothing."""
     from .magics import RayMagics
 
-    ipython.register_magics(RayMagics)
+    magics = RayMagics(shell=ipython)
+    ipython.register_magics(magics)
+    magics.stop.register()
 
 
 def unload_ipython_extension(ipython):
@@ -53,6 +57,8 @@ def unload_ipython_extension(ipython):
     REFRESHER.end_all("extension unloaded")
 
     magics = ipython.magics_manager.registry.pop(RayMagics.__name__, None)
+    if magics is not None:
+        magics.stop.unregister()
     for kind, names in RayMagics.magics.items():
         for name in names:
             ipython.magics_manager.magics[kind].pop(name, None)

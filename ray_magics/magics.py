@@ -13,6 +13,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
+from .cells.stop import StopCancelsCalls
 from .classes.cell import make_cell_actors
 from .cluster.dashboard_link import check_template, dashboard_link
 from .cluster.facts import read_cluster
@@ -74,6 +75,10 @@ class RayMagics(Magics, RaySettings):
     when it needs Ray and finds none, and the refresh interval of the live widgets; change
     them with `%config RayMagics.<name> = ...`.
     """
+
+    def __init__(self, shell=None, **kwargs):
+        super().__init__(shell=shell, **kwargs)
+        self.stop = StopCancelsCalls(shell)  # registered on the shell's cell events by `%load_ext`
 
     def start_options(self) -> lifecycle.StartOptions:
         """How the embedded default starts, from the settings."""

@@ -72,6 +72,10 @@ class RaySettings(Configurable):
     connect_timeout = Float(
         10.0, help="Seconds a cluster at an address has to answer (default of %ray_init --timeout).",
     ).tag(config=True)
+    cancel_on_interrupt = Bool(
+        True, help="The kernel's interrupt (Stop, Ctrl-C) cancels the actor calls the interrupted cell made "
+        "that have not finished.",
+    ).tag(config=True)
     dashboard_link = Unicode(
         AUTO_LINK,
         help="The dashboard's link in %ray_init and %ray_status: 'auto' (through the Jupyter server's proxy "

@@ -174,11 +174,10 @@ def test_ctrl_c_ends_a_progress_wait_quietly_and_the_bar_stays_live(kernel):
 
 
 BUSY = """%%actor
-import time
 class Busy:
-    '''Tracked; its one call slot is taken, so %actors waits for its call counts.'''
-    def work(self, seconds):
-        time.sleep(seconds)
+    '''Tracked; busy in C code that holds the GIL, so no thread of it reads its call counts and %actors waits.'''
+    def work(self, n):
+        return sum(range(n))
 """
 
 
@@ -187,7 +186,7 @@ def test_ctrl_c_while_actors_waits_for_call_counts_leaves_the_refresher_and_next
     kernel.check(BUSY)
     kernel.check("import ray_magics\nfrom ray_magics.live.refresher import REFRESHER\n"
                  "endless = Endless.remote()\nbar = ray_magics.progress(endless, interval=0.1)\n"
-                 "busy = Busy.remote()\nray.get(busy.work.remote(0))\nbusy.work.remote(30)")
+                 "busy = Busy.remote()\nray.get(busy.work.remote(0))\nbusy.work.remote(10**11)")
     result, after_ctrl_c = interrupt_after(kernel, "%actors --class Busy", 0.3)
     assert after_ctrl_c < 1
     assert result.error[0] == "KeyboardInterrupt"

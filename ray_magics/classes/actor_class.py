@@ -6,9 +6,9 @@ back the plain class for local unit tests.
 
 import functools
 
-from ..errors import InputTypeError
+from ..errors import InputError, InputTypeError
 from ..session.ray_import import import_ray
-from .counting import tracked_class
+from .counting import CONTROL_GROUP, CONTROL_GROUP_THREADS, tracked_class
 
 ORIGINAL_CLASS = "__ray_magics_original__"
 _TRACK_UNSAID = object()  # `track` not given: tracked, as `track=True`
@@ -30,10 +30,22 @@ def actor(cls=None, /, *, track=_TRACK_UNSAID, **options):
     if not isinstance(cls, type):
         raise InputTypeError(f"actor() takes a class, not {type(cls).__name__}")
     ray = import_ray()
+    if track:
+        options = with_control_group(options)
     target = tracked_class(cls) if track else cls
     remote_class = ray.remote(**options)(target) if options else ray.remote(target)
     setattr(remote_class, ORIGINAL_CLASS, cls)
     return remote_class
+
+
+def with_control_group(options: dict) -> dict:
+    """`options` with the tracked actor's own concurrency group added to the user's groups."""
+    groups = options.get("concurrency_groups") or {}
+    if not isinstance(groups, dict):
+        return options  # Ray judges it, as `@ray.remote` would
+    if CONTROL_GROUP in groups:
+        raise InputError(f"the concurrency group {CONTROL_GROUP!r} is ray_magics's own; name yours otherwise")
+    return {**options, "concurrency_groups": {**groups, CONTROL_GROUP: CONTROL_GROUP_THREADS}}
 
 
 def original(actor_class):

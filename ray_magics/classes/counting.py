@@ -4,16 +4,26 @@
 made to the actor (and each that fails) under a lock, so counts stay exact in threaded and
 async actors. Calls a method makes to its own actor's methods are not counted: only the
 calls the actor serves are. Sync, async, generator and async-generator methods keep their
-kind, signature and `@ray.method` options.
+kind, signature and `@ray.method` options; each also announces the calls made to it
+(`submissions`), which is how the kernel knows the calls a cell made.
 """
 
 import contextvars
 import functools
 import inspect
 import threading
+import types
+
+from .submissions import announcing
+
+INVOCATION_DECORATOR = "__ray_invocation_decorator__"  # Ray applies it where each call is made
 
 COUNTS_METHOD = "_ray_magics_calls"
 COUNTER_ATTRIBUTE = "_ray_magics_counter"
+# A tracked actor's own concurrency group (one thread): its counts are read there, never
+# behind queued calls, and with it Ray's scheduling queue cancels a sync actor's queued calls.
+CONTROL_GROUP = "ray_magics"
+CONTROL_GROUP_THREADS = 1
 
 # Referenced only through module-level functions and classes, which cloudpickle sends
 # by reference: a ContextVar itself cannot be pickled.
@@ -63,7 +73,8 @@ def tracked_class(cls):
     """A subclass of `cls` that counts the calls its actor serves, per public method."""
     methods = public_methods(cls)
     names = tuple(methods)
-    namespace = {name: _counting(name, method) for name, method in methods.items()}
+    asynchronous = is_async(cls)
+    namespace = {name: _counting(name, method, asynchronous) for name, method in methods.items()}
     namespace["__init__"] = _init_with_counter(cls.__init__, names)
     namespace[COUNTS_METHOD] = _report_counts
     for attribute in ("__module__", "__qualname__", "__doc__"):
@@ -71,9 +82,20 @@ def tracked_class(cls):
     return type(cls.__name__, (cls,), namespace)
 
 
+def is_async(cls) -> bool:
+    """Whether Ray makes `cls` an async actor: any of its methods is `async def`."""
+    return any(
+        inspect.iscoroutinefunction(member) or inspect.isasyncgenfunction(member)
+        for _, member in inspect.getmembers(cls, inspect.isfunction)
+    )
+
+
 def _report_counts(self):
     """Return `(calls, failures)`, each a dict by method name."""
     return getattr(self, COUNTER_ATTRIBUTE).snapshot()
+
+
+_report_counts.__ray_concurrency_group__ = CONTROL_GROUP  # what `@ray.method(concurrency_group=...)` sets
 
 
 def _takes_no_arguments(self):
@@ -120,8 +142,9 @@ class _ServedCall:
             self.counter.failed(self.name)
 
 
-def _counting(name, method):
-    """Wrap `method` so that each call served by the actor is counted."""
+def _counting(name, method, asynchronous):
+    """Wrap `method` so that each call served by the actor is counted, and each call made to it
+    is announced where it is made (`submissions`)."""
     if inspect.isasyncgenfunction(method):
         wrapper = _count_async_generator(name, method)
     elif inspect.isgeneratorfunction(method):
@@ -130,7 +153,24 @@ def _counting(name, method):
         wrapper = _count_coroutine(name, method)
     else:
         wrapper = _count_function(name, method)
-    return functools.wraps(method)(wrapper)
+    wrapper = functools.wraps(method)(wrapper)
+    wrapper.__wrapped__ = _announcing_copy(inspect.unwrap(method), asynchronous)
+    return wrapper
+
+
+def _announcing_copy(function, asynchronous):
+    """A copy of `function` (same code, defaults and attributes) that also carries the invocation
+    decorator that announces each call. Ray reads a method's options from the function at the
+    end of its `__wrapped__` chain, and the user's own function is left unchanged."""
+    copy = types.FunctionType(
+        function.__code__, function.__globals__, function.__name__, function.__defaults__, function.__closure__
+    )
+    copy.__kwdefaults__ = function.__kwdefaults__
+    for attribute in ("__module__", "__qualname__", "__doc__", "__annotations__"):
+        setattr(copy, attribute, getattr(function, attribute))
+    copy.__dict__.update(function.__dict__)
+    setattr(copy, INVOCATION_DECORATOR, announcing(asynchronous, getattr(function, INVOCATION_DECORATOR, None)))
+    return copy
 
 
 def _count_function(name, method):

@@ -1,0 +1,43 @@
+"""Word of each call made to a tracked actor, where it is made (imports the standard library alone).
+
+Ray wraps every call of an actor method whose function carries `__ray_invocation_decorator__`
+with that decorator, in the process that makes the call. A tracked class's methods carry
+`announcing(...)`: it hands the call's object refs to the listeners registered in that
+process, the kernel's (`listen`); Ray's workers register none, and there it does nothing.
+"""
+
+import functools
+
+_listeners = []  # called as listener(refs, asynchronous) after each call is submitted
+
+
+def listen(listener) -> None:
+    """Call `listener(refs, asynchronous)` after each call submitted to a tracked actor."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def stop_listening(listener) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def announcing(asynchronous: bool, inner=None):
+    """The invocation decorator of a tracked class's methods; `asynchronous` says whether the
+    actor is async, `inner` is the method's own decorator, which runs closer to the call."""
+    return functools.partial(_announce, asynchronous=asynchronous, inner=inner)
+
+
+def _announce(invocation, asynchronous, inner):
+    if inner is not None:
+        invocation = inner(invocation)
+    if not _listeners:
+        return invocation
+
+    def submit(args, kwargs):
+        refs = invocation(args, kwargs)
+        for listener in tuple(_listeners):
+            listener(refs, asynchronous)
+        return refs
+
+    return submit
