@@ -163,6 +163,39 @@ def test_actors_show_the_node_they_really_run_on(cluster, kernel, form):
     assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."
 
 
+NAPPER_ON_ACCEL = '''%%actor --num-cpus 0 --resources '{"accel": 1}'
+import time
+class Napper(Where):
+    def nap(self, seconds):
+        time.sleep(seconds)
+'''
+
+
+@pytest.mark.parametrize("form", ["HOST:PORT", "ray://HOST:PORT"])
+def test_stop_cancels_the_cells_calls_to_an_actor_on_another_node(cluster, kernel, form):
+    kernel.check(f"%ray_init --address {cluster.address if form == 'HOST:PORT' else cluster.client_address}")
+    kernel.check(WHERE)
+    kernel.check(NAPPER_ON_ACCEL)
+    kernel.check("import ray, ray_magics\nnapper = Napper.remote()\nray.get(napper.nap.remote(0), timeout=60)")
+    request = kernel.submit("ray.get([napper.nap.remote(0.2) for _ in range(30)])")
+    time.sleep(1.5)
+    pressed = time.monotonic()
+    kernel.interrupt()
+    result = kernel.collect(request, timeout=30)
+    assert time.monotonic() - pressed < 1
+    assert result.error[0] == "KeyboardInterrupt"
+    match = re.fullmatch(r"cancelled (\d+) pending actor calls \(a sync actor finishes the call it is running: "
+                         r"Ray cannot interrupt it\)\n", result.stdout)
+    assert match, result.stdout
+    pending = int(match.group(1))
+    time.sleep(0.5)  # the running call finishes
+    served = kernel.value("ray_magics.calls(napper)['nap']")
+    assert served - 1 in (30 - pending, 30 - pending + 1)
+    time.sleep(0.5)
+    assert kernel.value("ray_magics.calls(napper)['nap']") == served  # the queued calls never ran
+    assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."
+
+
 @pytest.mark.parametrize("form", ["auto", "ray://HOST:PORT"])
 def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster, kernel, record_property, form):
     kernel.check(f"%ray_init --address {'auto' if form == 'auto' else cluster.client_address}")

@@ -9,11 +9,14 @@ sync actor's running call finishes, as Ray cannot interrupt it; it can end early
 start, `--wait`, `%actors`) end without the error, and so cancel nothing.
 """
 
+import sys
 import threading
 from dataclasses import dataclass
 
-from ..classes.submissions import listen, stop_listening
-from ..session.ray_import import import_ray
+from ..classes.counting import COUNTS_METHOD
+from ..classes.submissions import announce, listen, stop_listening
+from ..ray_internals import announce_client_calls, through_client
+from ..session.ray_import import import_ray, import_under_way
 from ..settings import current
 
 PRUNE_EVERY = 1000  # calls kept before the finished ones are let go, so their results can be freed
@@ -23,10 +26,10 @@ PRUNE_EVERY = 1000  # calls kept before the finished ones are let go, so their r
 class SubmittedCall:
     target: object  # what `ray.cancel` takes: the call's object ref, or its generator
     done: object  # an object ref that is ready once the call has finished
-    asynchronous: bool  # whether the actor is async (so a running call can be cancelled too)
+    asynchronous: bool | None  # whether the actor is async (a running call is cancelled too); None: unknown
 
 
-def submitted_call(refs, asynchronous: bool) -> SubmittedCall | None:
+def submitted_call(refs, asynchronous: bool | None) -> SubmittedCall | None:
     """The call that returned `refs` (an object ref, a list of them, a generator, or None)."""
     if isinstance(refs, (list, tuple)):
         refs = refs[0] if refs else None
@@ -43,7 +46,7 @@ class CellCalls:
         self._calls: list[SubmittedCall] = []
         self._prune_at = PRUNE_EVERY
 
-    def submitted(self, refs, asynchronous: bool) -> None:
+    def submitted(self, refs, asynchronous: bool | None) -> None:
         """A listener of `classes.submissions`: keeps the calls made by the kernel's main thread."""
         if threading.current_thread() is not threading.main_thread():
             return
@@ -106,6 +109,8 @@ class StopCancelsCalls:
 
     def cell_starts(self, info) -> None:
         self.calls.forget()
+        if "ray" in sys.modules and not import_under_way() and through_client():  # Ray Client's calls, from the cell after it connected
+            announce_client_calls(announce, COUNTS_METHOD)
 
     def cell_ends(self, result) -> None:
         if isinstance(result.error_in_exec, KeyboardInterrupt) and current().cancel_on_interrupt:

@@ -4,6 +4,8 @@ Ray wraps every call of an actor method whose function carries `__ray_invocation
 with that decorator, in the process that makes the call. A tracked class's methods carry
 `announcing(...)`: it hands the call's object refs to the listeners registered in that
 process, the kernel's (`listen`); Ray's workers register none, and there it does nothing.
+Ray Client applies no such decorator: `ray_internals.announce_client_calls` makes its calls
+`announce` too.
 """
 
 import functools
@@ -22,6 +24,12 @@ def stop_listening(listener) -> None:
         _listeners.remove(listener)
 
 
+def announce(refs, asynchronous: bool | None) -> None:
+    """Tell the listeners of a call submitted to a tracked actor (None: whether it is async is unknown)."""
+    for listener in tuple(_listeners):
+        listener(refs, asynchronous)
+
+
 def announcing(asynchronous: bool, inner=None):
     """The invocation decorator of a tracked class's methods; `asynchronous` says whether the
     actor is async, `inner` is the method's own decorator, which runs closer to the call."""
@@ -36,8 +44,7 @@ def _announce(invocation, asynchronous, inner):
 
     def submit(args, kwargs):
         refs = invocation(args, kwargs)
-        for listener in tuple(_listeners):
-            listener(refs, asynchronous)
+        announce(refs, asynchronous)
         return refs
 
     return submit

@@ -1,0 +1,99 @@
+"""Stop that stops: the kernel's interrupt cancels the actor calls the interrupted cell made, in a real ipykernel."""
+
+import re
+import time
+
+import pytest
+
+from .conftest import wait_for
+from .kernel_driver import Kernel
+from .test_faults import interrupt_after
+
+SYNC_NOTE = " (a sync actor finishes the call it is running: Ray cannot interrupt it)"
+NAPPERS = """%%actor
+import asyncio, time
+class Napper:
+    def nap(self, seconds):
+        time.sleep(seconds)
+class AsyncNapper:
+    async def nap(self, seconds):
+        await asyncio.sleep(seconds)
+"""
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    """A real ipykernel with the extension loaded, a sync and an async napping actor."""
+    started = Kernel()
+    started.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport ray, ray_magics")
+    started.check(NAPPERS)
+    started.check("sync, asynchronous = Napper.remote(), AsyncNapper.remote()\n"
+                  "ray.get([sync.nap.remote(0), asynchronous.nap.remote(0)])")
+    yield started
+    started.close()
+
+
+def served(kernel, actor: str) -> tuple[int, int]:
+    """Calls and failures of the actor's `nap`, read in its own concurrency group (never behind its calls)."""
+    return kernel.value(f"(ray_magics.calls({actor})['nap'], ray_magics.calls({actor}).failures['nap'])")
+
+
+def cancelled_count(stdout: str, note: str) -> int:
+    match = re.fullmatch(rf"cancelled (\d+) pending actor calls?{re.escape(note)}\n", stdout)
+    assert match, stdout
+    return int(match.group(1))
+
+
+def test_stop_cancels_a_sync_actors_queued_calls_at_once_and_lets_the_running_one_finish(kernel):
+    before, _ = served(kernel, "sync")
+    result, after_stop = interrupt_after(kernel, "ray.get([sync.nap.remote(0.2) for _ in range(40)])", 1.0)
+    assert after_stop < 1
+    assert result.error[0] == "KeyboardInterrupt"
+    pending = cancelled_count(result.stdout, SYNC_NOTE)
+    assert 20 <= pending < 40
+    started = time.monotonic()
+    counts = served(kernel, "sync")
+    assert time.monotonic() - started < 0.5  # nothing queued is left to wait behind
+    time.sleep(0.5)  # the running call, if any, finishes; a queued call would have started
+    finished = served(kernel, "sync")[0] - before
+    assert finished in (40 - pending, 40 - pending + 1)  # the ones done before Stop, and the running one
+    assert counts[0] - before in (40 - pending, 40 - pending + 1)
+    time.sleep(0.5)
+    assert served(kernel, "sync")[0] - before == finished  # the queued calls never ran
+
+
+def test_stop_cancels_an_async_actors_running_calls(kernel):
+    _, failed_before = served(kernel, "asynchronous")
+    result, after_stop = interrupt_after(kernel, "ray.get([asynchronous.nap.remote(30) for _ in range(3)])", 1.0)
+    assert after_stop < 1
+    assert result.error[0] == "KeyboardInterrupt"
+    assert result.stdout == "cancelled 3 pending actor calls\n"
+    wait_for(lambda: served(kernel, "asynchronous")[1] - failed_before == 3, timeout=5,
+             what="the three running calls ended by cancellation")
+
+
+def test_stop_leaves_the_calls_of_earlier_cells_alone(kernel):
+    kernel.check("earlier = [sync.nap.remote(0.1) for _ in range(5)]")
+    result, _ = interrupt_after(kernel, "ray.get([sync.nap.remote(0.1) for _ in range(20)])", 0.2)
+    assert result.error[0] == "KeyboardInterrupt"
+    assert cancelled_count(result.stdout, SYNC_NOTE) <= 20
+    assert kernel.check("print(len(ray.get(earlier)))").stdout == "5\n"  # not one was cancelled
+
+
+def test_a_cell_without_pending_calls_says_nothing_on_stop(kernel):
+    kernel.check("ray.get(sync.nap.remote(0))")
+    result, _ = interrupt_after(kernel, "ray.get(sync.nap.remote(0))\ntime.sleep(30)", 0.5)
+    assert result.error[0] == "KeyboardInterrupt"
+    assert result.stdout == ""
+
+
+def test_the_setting_turns_it_off(kernel):
+    kernel.check("%config RayMagics.cancel_on_interrupt = False")
+    try:
+        before, _ = served(kernel, "sync")
+        result, _ = interrupt_after(kernel, "ray.get([sync.nap.remote(0.1) for _ in range(10)])", 0.3)
+        assert result.error[0] == "KeyboardInterrupt"
+        assert result.stdout == ""
+        wait_for(lambda: served(kernel, "sync")[0] - before == 10, timeout=5, what="all ten calls to run")
+    finally:
+        kernel.check("%config RayMagics.cancel_on_interrupt = True")
