@@ -8,7 +8,9 @@ Each Ctrl-C case runs `ATTEMPTS` times, each in a fresh ipykernel (driven throug
 tests/kernel_driver.py): the interrupt is sent while the cell is in the named phase, and
 the time from the interrupt to the cell's end is reported (median and worst). Then, in one
 kernel, six live views and a direct `ray.shutdown()`: how long the shutdown takes, and how
-long after it returns every view has stopped. Targets are printed beside the figures;
+long after it returns every view has stopped. And Stop during a cell's 40 actor calls: from
+the interrupt to the cell's "cancelled N pending actor calls" line, and how many queued calls
+ran after it. Targets are printed beside the figures;
 they are measured, not asserted. About 2 minutes on 2 cores.
 """
 
@@ -25,17 +27,29 @@ ENDLESS = (
     "%%actor --num-cpus 0\nclass Endless:\n    def get_progress(self):\n        return 0.5\n"
     "    def state(self):\n        return ['RUNNING']\n"
 )
-BUSY = (
-    "%%actor --num-cpus 0\nclass Busy:\n    def work(self, seconds):\n"
+BUSY = (  # busy in C code that holds the GIL: not even its own concurrency group can read its counts
+    "%%actor --num-cpus 0\nclass Busy:\n    def work(self, n):\n        return sum(range(n))\n"
+)
+NAPPER = (
+    "%%actor --num-cpus 0\nclass Napper:\n    def nap(self, seconds):\n"
     "        import time\n        time.sleep(seconds)\n"
 )
+STOP_SETUP = ["%load_ext ray_magics", NAPPER, "import ray, ray_magics\nn = Napper.remote()\nray.get(n.nap.remote(0))"]
+STOP_CELL = "ray.get([n.nap.remote(0.2) for _ in range(40)])"
+RAN_AFTER_STOP = """
+import time
+time.sleep(0.3)
+served = ray_magics.calls(n)["nap"]
+time.sleep(1)
+print(ray_magics.calls(n)["nap"] - served)
+"""
 CASES = [  # (what, cells run first, the cell interrupted, seconds into it)
     ("first %%actor while Ray is imported", ["%load_ext ray_magics"], ACTOR_CELL, 0.3),
     ("first %%actor while Ray starts", ["%load_ext ray_magics", "import ray"], ACTOR_CELL, 1.0),
     ("%actor_progress --wait", ["%load_ext ray_magics", ENDLESS, "h = Endless.remote()"],
      "%actor_progress h --interval 0.1 --wait", 1.0),
     ("%actors waiting for a busy actor's counts",
-     ["%load_ext ray_magics", BUSY, "b = Busy.remote()", "b.work.remote(30)"], "%actors", 0.3),
+     ["%load_ext ray_magics", BUSY, "b = Busy.remote()", "b.work.remote(10**11)"], "%actors", 0.3),
 ]
 SHUTDOWN_CELL = """
 import json, time, ray, ray_magics
@@ -69,6 +83,24 @@ def interrupt_latency(setup: list[str], cell: str, after: float) -> float:
         close(kernel)
 
 
+def stop_latency() -> tuple[float, str, int]:
+    """Stop during a cell's 40 calls to a sync actor, in a fresh kernel: seconds from the interrupt to
+    the cell's end (its "cancelled" line printed), that line, and how many queued calls ran after it."""
+    kernel = Kernel()
+    try:
+        for code in STOP_SETUP:
+            kernel.check(code)
+        request = kernel.submit(STOP_CELL)
+        time.sleep(1.0)
+        pressed = time.monotonic()
+        kernel.interrupt()
+        result = kernel.collect(request, timeout=120)
+        seconds = time.monotonic() - pressed
+        return seconds, result.stdout.strip(), int(kernel.check(RAN_AFTER_STOP).stdout)
+    finally:
+        close(kernel)
+
+
 def shutdown_latency() -> tuple[float, float, list[str]]:
     kernel = Kernel()
     try:
@@ -95,6 +127,12 @@ def main():
         times = [interrupt_latency(setup, cell, after) for _ in range(ATTEMPTS)]
         print(f"  {what:<45} median {statistics.median(times):.2f} s, worst {max(times):.2f} s "
               f"(target < {TARGET_SECONDS:g} s: {verdict(max(times))})")
+    stops = [stop_latency() for _ in range(ATTEMPTS)]
+    times = [seconds for seconds, _, _ in stops]
+    print(f"\nStop during a cell's 40 calls to a sync actor ({ATTEMPTS} fresh kernels): interrupt to the "
+          f"cancelled line, median {statistics.median(times):.2f} s, worst {max(times):.2f} s "
+          f"(target < {TARGET_SECONDS:g} s: {verdict(max(times))}); queued calls that ran after Stop: "
+          f"{[ran for _, _, ran in stops]} (must be 0); lines: {sorted({line for _, line, _ in stops})}")
     took, stopped_after, statuses = shutdown_latency()
     print(f"\nDirect ray.shutdown() with 6 live views: it took {took:.2f} s; every view stopped "
           f"{stopped_after:.3f} s after it returned (target < {TARGET_SECONDS:g} s: {verdict(stopped_after)}); "

@@ -8,6 +8,8 @@ import threading
 import pytest
 from traitlets import TraitError
 
+from ray_magics.cells.stop import StopCancelsCalls
+from ray_magics.classes import submissions
 from ray_magics.magics import RayMagics
 
 MAGICS = {
@@ -46,6 +48,14 @@ def test_extension_loads_from_an_ipython_profile(tmp_path):
     assert out.split()[-2:] == ["True", "False"]
 
 
+def stop_hooks(shell) -> list:
+    """The cell-event callbacks of Stop's cancelling (`cells.stop`) registered on `shell`."""
+    return [
+        callback for event in ("pre_run_cell", "post_run_cell") for callback in shell.events.callbacks[event]
+        if isinstance(getattr(callback, "__self__", None), StopCancelsCalls)
+    ]
+
+
 def test_unload_and_reload_leave_no_thread_and_no_magic(session_shell):
     before = set(threading.enumerate())
     session_shell.run_line_magic("unload_ext", "ray_magics")
@@ -53,10 +63,12 @@ def test_unload_and_reload_leave_no_thread_and_no_magic(session_shell):
     assert not MAGICS["line"] & set(magics["line"])
     assert not MAGICS["cell"] & set(magics["cell"])
     assert not [c for c in session_shell.configurables if isinstance(c, RayMagics)]
+    assert not stop_hooks(session_shell) and not submissions._listeners
     session_shell.run_line_magic("load_ext", "ray_magics")
     session_shell.run_line_magic("reload_ext", "ray_magics")
     assert MAGICS["line"] <= set(magics["line"]) and MAGICS["cell"] <= set(magics["cell"])
     assert len([c for c in session_shell.configurables if isinstance(c, RayMagics)]) == 1
+    assert len(stop_hooks(session_shell)) == 2 and len(submissions._listeners) == 1  # one of each, not doubled
     assert set(threading.enumerate()) == before
 
 

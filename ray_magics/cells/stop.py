@@ -59,8 +59,10 @@ class CellCalls:
             self._prune_at = len(self._calls) + PRUNE_EVERY
 
     def unfinished(self) -> list[SubmittedCall]:
+        if not self._calls:  # (before Ray is asked: Ctrl-C may come while Ray is still being imported)
+            return []
         ray = import_ray()
-        if not self._calls or not ray.is_initialized():  # Ray shut down under the cell: its calls are gone
+        if not ray.is_initialized():  # Ray shut down under the cell: its calls are gone
             return []
         done = [call.done for call in self._calls]
         _, pending = ray.wait(done, num_returns=len(done), timeout=0, fetch_local=False)
@@ -109,7 +111,8 @@ class StopCancelsCalls:
 
     def cell_starts(self, info) -> None:
         self.calls.forget()
-        if "ray" in sys.modules and not import_under_way() and through_client():  # Ray Client's calls, from the cell after it connected
+        # Ray Client's calls are announced from the cell after the one that connected
+        if "ray" in sys.modules and not import_under_way() and through_client():
             announce_client_calls(announce, COUNTS_METHOD)
 
     def cell_ends(self, result) -> None:
