@@ -40,13 +40,14 @@ def __dir__():
 
 
 def load_ipython_extension(ipython):
-    """Register the magics, and Stop's cancelling of the interrupted cell's actor calls
-    (`%load_ext ray_magics`); imports and starts nothing."""
+    """Register the magics, Stop's cancelling of the interrupted cell's actor calls and the
+    remote tracebacks with the cells' lines (`%load_ext ray_magics`); imports and starts nothing."""
     from .magics import RayMagics
 
     magics = RayMagics(shell=ipython)
     ipython.register_magics(magics)
-    magics.stop.register()
+    for behaviour in magics.cell_behaviours:
+        behaviour.register()
 
 
 def unload_ipython_extension(ipython):
@@ -58,7 +59,8 @@ def unload_ipython_extension(ipython):
 
     magics = ipython.magics_manager.registry.pop(RayMagics.__name__, None)
     if magics is not None:
-        magics.stop.unregister()
+        for behaviour in magics.cell_behaviours:
+            behaviour.unregister()
     for kind, names in RayMagics.magics.items():
         for name in names:
             ipython.magics_manager.magics[kind].pop(name, None)

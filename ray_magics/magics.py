@@ -14,6 +14,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
 from .cells.stop import StopCancelsCalls
+from .cells.tracebacks import RemoteTracebacks
 from .classes.cell import make_cell_actors
 from .cluster.dashboard_link import check_template, dashboard_link
 from .cluster.facts import read_cluster
@@ -78,7 +79,8 @@ class RayMagics(Magics, RaySettings):
 
     def __init__(self, shell=None, **kwargs):
         super().__init__(shell=shell, **kwargs)
-        self.stop = StopCancelsCalls(shell)  # registered on the shell's cell events by `%load_ext`
+        # registered on the shell's cell events by `%load_ext`:
+        self.cell_behaviours = (StopCancelsCalls(shell), RemoteTracebacks(shell))
 
     def start_options(self) -> lifecycle.StartOptions:
         """How the embedded default starts, from the settings."""

@@ -163,7 +163,7 @@ def test_actors_show_the_node_they_really_run_on(cluster, kernel, form):
     assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."
 
 
-NAPPER_ON_ACCEL = '''%%actor --num-cpus 0 --resources '{"accel": 1}'
+NAPPER_ON_ACCEL = '''%%actor --num-cpus 0 --resources '{"accel": 0.5}'
 import time
 class Napper(Where):
     def nap(self, seconds):
@@ -171,8 +171,15 @@ class Napper(Where):
 '''
 
 
+BOOM_ON_ACCEL = '''%%actor --num-cpus 0 --resources '{"accel": 0.5}'
+class Boom:
+    def boom(self):
+        raise ValueError("far away")
+'''
+
+
 @pytest.mark.parametrize("form", ["HOST:PORT", "ray://HOST:PORT"])
-def test_stop_cancels_the_cells_calls_to_an_actor_on_another_node(cluster, kernel, form):
+def test_an_actor_on_another_node_stops_with_the_cell_and_its_errors_show_the_cells_lines(cluster, kernel, form):
     kernel.check(f"%ray_init --address {cluster.address if form == 'HOST:PORT' else cluster.client_address}")
     kernel.check(WHERE)
     kernel.check(NAPPER_ON_ACCEL)
@@ -193,6 +200,11 @@ def test_stop_cancels_the_cells_calls_to_an_actor_on_another_node(cluster, kerne
     assert served - 1 in (30 - pending, 30 - pending + 1)
     time.sleep(0.5)
     assert kernel.value("ray_magics.calls(napper)['nap']") == served  # the queued calls never ran
+
+    kernel.check(BOOM_ON_ACCEL)  # the node's worker has no copy of the cell: its lines travel with the class
+    kernel.check("try:\n    ray.get(Boom.remote().boom.remote(), timeout=60)\nexcept ValueError as error:\n"
+                 "    caught = error")
+    assert '    raise ValueError("far away")\nValueError: far away' in kernel.value("str(caught)")
     assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."
 
 

@@ -9,6 +9,7 @@ import pytest
 from traitlets import TraitError
 
 from ray_magics.cells.stop import StopCancelsCalls
+from ray_magics.cells.tracebacks import RemoteTracebacks
 from ray_magics.classes import submissions
 from ray_magics.magics import RayMagics
 
@@ -49,10 +50,10 @@ def test_extension_loads_from_an_ipython_profile(tmp_path):
 
 
 def stop_hooks(shell) -> list:
-    """The cell-event callbacks of Stop's cancelling (`cells.stop`) registered on `shell`."""
+    """The cell-event callbacks of Stop's cancelling and of the remote tracebacks registered on `shell`."""
     return [
         callback for event in ("pre_run_cell", "post_run_cell") for callback in shell.events.callbacks[event]
-        if isinstance(getattr(callback, "__self__", None), StopCancelsCalls)
+        if isinstance(getattr(callback, "__self__", None), (StopCancelsCalls, RemoteTracebacks))
     ]
 
 
@@ -68,7 +69,7 @@ def test_unload_and_reload_leave_no_thread_and_no_magic(session_shell):
     session_shell.run_line_magic("reload_ext", "ray_magics")
     assert MAGICS["line"] <= set(magics["line"]) and MAGICS["cell"] <= set(magics["cell"])
     assert len([c for c in session_shell.configurables if isinstance(c, RayMagics)]) == 1
-    assert len(stop_hooks(session_shell)) == 2 and len(submissions._listeners) == 1  # one of each, not doubled
+    assert len(stop_hooks(session_shell)) == 3 and len(submissions._listeners) == 1  # one of each, not doubled
     assert set(threading.enumerate()) == before
 
 

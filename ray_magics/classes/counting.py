@@ -11,6 +11,8 @@ kind, signature and `@ray.method` options; each also announces the calls made to
 import contextvars
 import functools
 import inspect
+import linecache
+import os
 import threading
 import types
 
@@ -20,6 +22,7 @@ INVOCATION_DECORATOR = "__ray_invocation_decorator__"  # Ray applies it where ea
 
 COUNTS_METHOD = "_ray_magics_calls"
 COUNTER_ATTRIBUTE = "_ray_magics_counter"
+SOURCES_ATTRIBUTE = "_ray_magics_sources"  # {filename: lines} of the class's notebook cells
 # A tracked actor's own concurrency group (one thread): its counts are read there, never
 # behind queued calls, and with it Ray's scheduling queue cancels a sync actor's queued calls.
 CONTROL_GROUP = "ray_magics"
@@ -77,9 +80,33 @@ def tracked_class(cls):
     namespace = {name: _counting(name, method, asynchronous) for name, method in methods.items()}
     namespace["__init__"] = _init_with_counter(cls.__init__, names)
     namespace[COUNTS_METHOD] = _report_counts
+    namespace[SOURCES_ATTRIBUTE] = cell_sources(cls)
     for attribute in ("__module__", "__qualname__", "__doc__"):
         namespace[attribute] = getattr(cls, attribute)
     return type(cls.__name__, (cls,), namespace)
+
+
+def cell_sources(cls) -> dict:
+    """The lines of each file that defines a function of `cls` and exists only in this process's
+    line cache: a notebook cell's (IPython caches each cell it runs). A worker, on any node, can
+    then show those lines in the tracebacks of the actor's methods."""
+    sources = {}
+    for klass in cls.__mro__:
+        for member in vars(klass).values():
+            function = inspect.unwrap(getattr(member, "__func__", member))
+            code = getattr(function, "__code__", None)
+            if code is None or code.co_filename in sources or os.path.exists(code.co_filename):
+                continue
+            lines = linecache.getlines(code.co_filename)
+            if lines:
+                sources[code.co_filename] = lines
+    return sources
+
+
+def _learn_sources(cls) -> None:
+    """Put the cells' lines that came with `cls` in this process's line cache, where tracebacks read."""
+    for filename, lines in getattr(cls, SOURCES_ATTRIBUTE, {}).items():
+        linecache.cache.setdefault(filename, (sum(map(len, lines)), None, lines, filename))
 
 
 def is_async(cls) -> bool:
@@ -109,6 +136,7 @@ def _init_with_counter(init, names):
     @functools.wraps(init)
     def __init__(self, *args, **kwargs):
         setattr(self, COUNTER_ATTRIBUTE, CallCounter(names))
+        _learn_sources(type(self))
         with _ServedCall(self, None):
             init(self, *args, **kwargs)
 

@@ -1,13 +1,24 @@
-"""Stop that stops: the kernel's interrupt cancels the actor calls the interrupted cell made, in a real ipykernel."""
+"""What a cell that calls actors sees, in a real ipykernel: Stop cancelling the cell's calls,
+tracebacks with the cells' lines."""
 
 import re
 import time
 
 import pytest
 
+from ray_magics.cells.tracebacks import OWN_FILES, remote_lines
+
 from .conftest import wait_for
 from .kernel_driver import Kernel
 from .test_faults import interrupt_after
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+BOOM = """%%actor
+class Boom:
+    def boom(self, x):
+        y = x + 1
+        raise ValueError(f"bad {y}")
+"""
 
 SYNC_NOTE = " (a sync actor finishes the call it is running: Ray cannot interrupt it)"
 NAPPERS = """%%actor
@@ -97,3 +108,52 @@ def test_the_setting_turns_it_off(kernel):
         wait_for(lambda: served(kernel, "sync")[0] - before == 10, timeout=5, what="all ten calls to run")
     finally:
         kernel.check("%config RayMagics.cancel_on_interrupt = True")
+
+
+def test_an_actors_error_shows_the_cells_lines_as_a_local_one_does(kernel):
+    cell = kernel.value("get_ipython().execution_count") + 1
+    kernel.check(BOOM)
+    result = kernel.run("boom = Boom.remote()\nray.get(boom.boom.remote(1))")
+    assert result.error[0] == "RayTaskError(ValueError)"
+    shown = ANSI.sub("", "\n".join(result.traceback))
+    remote = shown[shown.index("ray::Boom.boom()"):]
+    assert f"\nCell In[{cell}], line 4, in boom\n    raise ValueError(f\"bad {{y}}\")\nValueError: bad 2" in remote
+    assert "ray_magics" not in remote and "counted" not in remote
+    assert not [line for line in remote.splitlines() if set(line.strip()) <= {"^", "~"}]
+
+
+def test_the_error_stays_the_users_type_and_its_text_has_the_source_line(kernel):
+    caught = kernel.check(
+        "try:\n    ray.get(boom.boom.remote(2))\nexcept ValueError as error:\n    caught = error\n"
+        "print(type(caught).__name__, isinstance(caught, ray.exceptions.RayTaskError))"
+    )
+    assert caught.stdout == "RayTaskError(ValueError) True\n"
+    text = kernel.value("str(caught)")
+    assert '    raise ValueError(f"bad {y}")\nValueError: bad 3' in text
+
+
+def test_remote_lines_name_cells_hide_own_frames_and_drop_column_markers():
+    text = "\n".join([
+        "ray::Boom.boom() (pid=1, ip=127.0.0.1)",
+        "           ^^^^^^^^^^^^",
+        f'  File "{OWN_FILES}/classes/counting.py", line 209, in counted',
+        "    return method(self, *args, **kwargs)",
+        "           ^^^^^^^^^^^^^^^^",
+        '  File "/tmp/ipykernel_1/123.py", line 4, in boom',
+        "    raise ValueError(x)",
+        "    ~~~~~^^^",
+        '  File "/opt/lib/helper.py", line 9, in helper',
+        "    return 1 / 0",
+        "ValueError: bad",
+        "  with an indented second line",
+    ])
+    cells = {"/tmp/ipykernel_1/123.py": ("Cell", "In[5]")}
+    assert remote_lines(text, cells.get) == [
+        "ray::Boom.boom() (pid=1, ip=127.0.0.1)",
+        "Cell In[5], line 4, in boom",
+        "    raise ValueError(x)",
+        "File /opt/lib/helper.py, line 9, in helper",
+        "    return 1 / 0",
+        "ValueError: bad",
+        "  with an indented second line",
+    ]

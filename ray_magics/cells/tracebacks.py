@@ -1,0 +1,84 @@
+"""Tracebacks with the cell's lines: an actor method's exception shown as IPython shows a local one.
+
+A tracked class carries the lines of the cells that define it (`classes.counting.cell_sources`),
+so the worker's traceback, which Ray sends as the error's text, has the source lines: `str(error)`
+too. When such an error reaches a cell, the remote part is redrawn as IPython draws its own
+frames: a frame of a cell as `Cell In[5], line 4, in boom` and the line, ray_magics's own frames
+hidden, and the stray `^^^^` lines that Ray's trimming leaves dropped. The exception stays
+Ray's `RayTaskError` that is also the user's type, so `except ValueError:` still catches it.
+"""
+
+import re
+import sys
+from pathlib import Path
+
+from ..session.ray_import import import_ray, import_under_way
+
+OWN_FILES = str(Path(__file__).resolve().parent.parent)  # ray_magics's own frames, hidden
+FRAME = re.compile(r'^  File "(?P<file>.+)", line (?P<line>\d+), in (?P<name>.+)$')
+MARKERS = re.compile(r"^\s*[~^]+\s*$")  # Python's column markers under a source line
+
+
+def remote_lines(text: str, cell_name) -> list[str]:
+    """Ray's traceback text of a remote error, as IPython shows frames: cells named `Cell In[n]`
+    (`cell_name(file)`: IPython's `(label, name)` of a cell's file, else None), ray_magics's
+    frames and column markers left out."""
+    header, *rest = text.split("\n")
+    lines, hidden = [header], False
+    for line in rest:
+        frame = FRAME.match(line)
+        if frame:
+            hidden = frame["file"].startswith(OWN_FILES)
+            if not hidden:
+                lines.append(_frame_line(frame, cell_name))
+        elif MARKERS.match(line):
+            continue
+        elif line.startswith("    "):
+            if not hidden:
+                lines.append(line)
+        else:
+            hidden = False
+            lines.append(line)
+    return lines
+
+
+def _frame_line(frame, cell_name) -> str:
+    cell = cell_name(frame["file"])
+    place = " ".join(cell) if cell else f"File {frame['file']}"
+    return f"{place}, line {frame['line']}, in {frame['name']}"
+
+
+class RemoteTracebacks:
+    """Redraws the remote part of Ray's task errors in `shell`'s tracebacks, once Ray is imported."""
+
+    def __init__(self, shell):
+        self.shell = shell
+
+    def register(self) -> None:
+        self.shell.events.register("pre_run_cell", self.cell_starts)
+
+    def unregister(self) -> None:
+        if self.cell_starts in self.shell.events.callbacks["pre_run_cell"]:
+            self.shell.events.unregister("pre_run_cell", self.cell_starts)
+        if self.shell.custom_exceptions and self.shell.custom_exceptions == self._handled():
+            self.shell.set_custom_exc((), None)
+
+    def cell_starts(self, info) -> None:
+        """Handle Ray's task errors from the first cell that runs with Ray imported, unless the
+        shell already has a custom exception handler of someone else's."""
+        if "ray" not in sys.modules or import_under_way() or self.shell.custom_exceptions:
+            return
+        self.shell.set_custom_exc(self._handled(), self.show)
+
+    @staticmethod
+    def _handled() -> tuple:
+        return (import_ray().exceptions.RayTaskError,)
+
+    @staticmethod
+    def show(shell, etype, value, tb, tb_offset=None):
+        """IPython's custom exception handler: the local frames as IPython draws them, then the remote ones."""
+        local = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)[:-1]
+        remote = "\n".join(remote_lines(str(value), shell.compile.format_code_name))
+        drawn = [*local, f"{etype.__name__}: {remote}"]
+        value._render_traceback_ = lambda: drawn
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
