@@ -81,7 +81,8 @@ def test() -> None:
     newest = run(python, "-m", "pytest", check=False)
     oldest = install("test", OLDEST_RAY_ENV, f"ray[default]=={oldest_ray()}.*")
     skipped = [f"--ignore=tests/{name}.py" for name in SAME_ON_EVERY_RAY]
-    on_oldest = run(oldest, "-m", "pytest", "tests", *skipped, check=False)  # the notebooks' outputs are the newest Ray's
+    # the notebooks' stored outputs are the newest Ray's
+    on_oldest = run(oldest, "-m", "pytest", "tests", *skipped, check=False)
     if newest or on_oldest:
         sys.exit(f"tests failed: on the newest Ray (exit {newest}), on Ray {oldest_ray()} (exit {on_oldest})")
 
