@@ -78,11 +78,11 @@ def test() -> None:
     python = install("test")
     install_headless_chromium()
     run(str(BIN / "ruff"), "check", ".")
-    newest = run(python, "-m", "pytest", check=False)
+    newest = run(python, "-m", "pytest", "--durations=25", check=False)
     oldest = install("test", OLDEST_RAY_ENV, f"ray[default]=={oldest_ray()}.*")
     skipped = [f"--ignore=tests/{name}.py" for name in SAME_ON_EVERY_RAY]
     # the notebooks' stored outputs are the newest Ray's
-    on_oldest = run(oldest, "-m", "pytest", "tests", *skipped, check=False)
+    on_oldest = run(oldest, "-m", "pytest", "--durations=25", "tests", *skipped, check=False)
     if newest or on_oldest:
         sys.exit(f"tests failed: on the newest Ray (exit {newest}), on Ray {oldest_ray()} (exit {on_oldest})")
 
