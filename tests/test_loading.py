@@ -59,12 +59,15 @@ def stop_hooks(shell) -> list:
 
 def test_unload_and_reload_leave_no_thread_and_no_magic(session_shell):
     before = set(threading.enumerate())
+    session_shell.run_cell("pass")  # a cell with Ray imported: the remote tracebacks' handler is set
+    assert session_shell.custom_exceptions
     session_shell.run_line_magic("unload_ext", "ray_magics")
     magics = session_shell.magics_manager.magics
     assert not MAGICS["line"] & set(magics["line"])
     assert not MAGICS["cell"] & set(magics["cell"])
     assert not [c for c in session_shell.configurables if isinstance(c, RayMagics)]
     assert not stop_hooks(session_shell) and not submissions._listeners
+    assert session_shell.custom_exceptions == ()  # the remote tracebacks' handler went too
     session_shell.run_line_magic("load_ext", "ray_magics")
     session_shell.run_line_magic("reload_ext", "ray_magics")
     assert MAGICS["line"] <= set(magics["line"]) and MAGICS["cell"] <= set(magics["cell"])

@@ -53,6 +53,7 @@ class RemoteTracebacks:
 
     def __init__(self, shell):
         self.shell = shell
+        self.handled = ()  # the exception types this set IPython's custom handler for
 
     def register(self) -> None:
         self.shell.events.register("pre_run_cell", self.cell_starts)
@@ -60,19 +61,17 @@ class RemoteTracebacks:
     def unregister(self) -> None:
         if self.cell_starts in self.shell.events.callbacks["pre_run_cell"]:
             self.shell.events.unregister("pre_run_cell", self.cell_starts)
-        if self.shell.custom_exceptions and self.shell.custom_exceptions == self._handled():
+        if self.handled and self.shell.custom_exceptions == self.handled:
             self.shell.set_custom_exc((), None)
+        self.handled = ()
 
     def cell_starts(self, info) -> None:
         """Handle Ray's task errors from the first cell that runs with Ray imported, unless the
         shell already has a custom exception handler of someone else's."""
         if "ray" not in sys.modules or import_under_way() or self.shell.custom_exceptions:
             return
-        self.shell.set_custom_exc(self._handled(), self.show)
-
-    @staticmethod
-    def _handled() -> tuple:
-        return (import_ray().exceptions.RayTaskError,)
+        self.handled = (import_ray().exceptions.RayTaskError,)
+        self.shell.set_custom_exc(self.handled, self.show)
 
     @staticmethod
     def show(shell, etype, value, tb, tb_offset=None):
