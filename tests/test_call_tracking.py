@@ -1,10 +1,14 @@
 """Call tracking: exact counts of the calls each actor serves, per public method."""
 
+import time
+
 import pytest
 import ray
 from IPython.utils.capture import capture_output
 
 import ray_magics
+
+from .conftest import wait_for
 
 CONCURRENT_CALLS = 200
 
@@ -129,3 +133,35 @@ class Supervisor:
 def test_calls_refuses_what_is_not_an_actor_handle(ip):
     with pytest.raises(TypeError, match="actor handle"):
         ray_magics.calls("not a handle")
+
+
+
+class TwoGroups:
+    def __init__(self):
+        self.busy = False
+
+    @ray.method(concurrency_group="io")
+    def work(self):
+        self.busy = True
+        time.sleep(1)
+        self.busy = False
+
+    @ray.method(concurrency_group="io")
+    def is_busy(self):
+        return self.busy
+
+
+def test_the_users_concurrency_groups_work_beside_the_actors_own(ip):
+    handle = ray_magics.actor(TwoGroups, concurrency_groups={"io": 2}).remote()
+    ray.get(handle.__ray_ready__.remote())
+    working = handle.work.remote()
+    wait_for(lambda: ray.get(handle.is_busy.remote()), timeout=0.9, what="a second `io` call while `work` runs")
+    assert ray_magics.calls(handle)["work"] == 1  # read in the actor's own group while `io` is busy
+    ray.get(working)
+    assert ray_magics.calls(handle)["work"] == 1
+
+
+def test_the_actors_own_group_name_is_refused_for_the_users(ip):
+    refusal = "the concurrency group 'ray_magics' is ray_magics's own; name yours otherwise"
+    with pytest.raises(ValueError, match=refusal):
+        ray_magics.actor(TwoGroups, concurrency_groups={"ray_magics": 2})
