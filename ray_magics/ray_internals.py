@@ -203,7 +203,7 @@ def announce_client_calls(announce, marker: str) -> None:
     """Make a Ray Client call of an actor method hand its refs to `announce(refs, None)` when
     the actor's class has a method named `marker`, as a driver's call of a tracked actor does
     through the method's `__ray_invocation_decorator__` (whether the actor is async is not known
-    here: None). Installed once per process; `announce` replaces the one before.
+    here: None). Installed once per process: later calls change nothing.
 
     Why private: Ray Client's method stubs never apply a method's invocation decorator (Ray's
     server applies it, in its own process), and their `remote` is the one place a client
@@ -211,26 +211,20 @@ def announce_client_calls(announce, marker: str) -> None:
     """
     from ray.util.client import common
 
-    _client_announcement.update(announce=announce, marker=marker)
     for stub in (common.ClientRemoteMethod, common.OptionWrapper):
         if not getattr(stub.remote, "_ray_magics_announces", False):
-            stub.remote = _announcing_remote(stub.remote)
+            stub.remote = _announcing_remote(stub.remote, announce, marker)
 
 
-_client_announcement = {}
-
-
-def _announcing_remote(remote):
+def _announcing_remote(remote, announce, marker: str):
     from ray.util.client import common
 
     @functools.wraps(remote)
     def announcing(stub, *args, **kwargs):
         refs = remote(stub, *args, **kwargs)
         method = getattr(stub, "_remote_stub", stub)  # an `.options(...)` wrapper's method
-        if isinstance(method, common.ClientRemoteMethod):
-            signatures = method._actor_handle._method_signatures or {}
-            if _client_announcement["marker"] in signatures:
-                _client_announcement["announce"](refs, None)
+        if isinstance(method, common.ClientRemoteMethod) and marker in (method._actor_handle._method_signatures or {}):
+            announce(refs, None)
         return refs
 
     announcing._ray_magics_announces = True

@@ -9,14 +9,13 @@ sync actor's running call finishes, as Ray cannot interrupt it; it can end early
 start, `--wait`, `%actors`) end without the error, and so cancel nothing.
 """
 
-import sys
 import threading
 from dataclasses import dataclass
 
 from ..classes.counting import COUNTS_METHOD
 from ..classes.submissions import announce, listen, stop_listening
 from ..ray_internals import announce_client_calls, through_client
-from ..session.ray_import import import_ray, import_under_way
+from ..session.ray_import import import_ray, ray_imported
 from ..settings import current
 
 PRUNE_EVERY = 1000  # calls kept before the finished ones are let go, so their results can be freed
@@ -72,8 +71,10 @@ class CellCalls:
     def cancel(self) -> list[SubmittedCall]:
         """Cancel the calls not finished; returns them."""
         cancelled = self.unfinished()
-        for call in cancelled:
-            import_ray().cancel(call.target)
+        if cancelled:
+            ray = import_ray()
+            for call in cancelled:
+                ray.cancel(call.target)
         self.forget()
         return cancelled
 
@@ -112,7 +113,7 @@ class StopCancelsCalls:
     def cell_starts(self, info) -> None:
         self.calls.forget()
         # Ray Client's calls are announced from the cell after the one that connected
-        if "ray" in sys.modules and not import_under_way() and through_client():
+        if ray_imported() and through_client():
             announce_client_calls(announce, COUNTS_METHOD)
 
     def cell_ends(self, result) -> None:

@@ -9,10 +9,9 @@ Ray's `RayTaskError` that is also the user's type, so `except ValueError:` still
 """
 
 import re
-import sys
 from pathlib import Path
 
-from ..session.ray_import import import_ray, import_under_way
+from ..session.ray_import import import_ray, ray_imported
 
 OWN_FILES = str(Path(__file__).resolve().parent.parent)  # ray_magics's own frames, hidden
 FRAME = re.compile(r'^  File "(?P<file>.+)", line (?P<line>\d+), in (?P<name>.+)$')
@@ -68,7 +67,7 @@ class RemoteTracebacks:
     def cell_starts(self, info) -> None:
         """Handle Ray's task errors from the first cell that runs with Ray imported, unless the
         shell already has a custom exception handler of someone else's."""
-        if "ray" not in sys.modules or import_under_way() or self.shell.custom_exceptions:
+        if not ray_imported() or self.shell.custom_exceptions:
             return
         self.handled = (import_ray().exceptions.RayTaskError,)
         self.shell.set_custom_exc(self.handled, self.show)

@@ -43,3 +43,8 @@ def import_ray():
 def import_under_way() -> bool:
     """Whether Ray's first import, started here, has not finished yet."""
     return _first_import is not None and not _first_import_over.is_set()
+
+
+def ray_imported() -> bool:
+    """Whether Ray is imported and usable, without importing it or waiting for its import."""
+    return "ray" in sys.modules and not import_under_way()
