@@ -14,9 +14,9 @@ ran after it. Targets are printed beside the figures;
 they are measured, not asserted. About 2 minutes on 2 cores.
 """
 
+import contextlib
 import json
 import statistics
-import time
 
 from tests.kernel_driver import Kernel
 
@@ -67,54 +67,37 @@ print(json.dumps([returned - started, time.monotonic() - returned, sorted({view.
 """
 
 
-def interrupt_latency(setup: list[str], cell: str, after: float) -> float:
-    """Seconds from Ctrl-C to the end of `cell`, in a fresh kernel."""
+@contextlib.contextmanager
+def fresh_kernel(setup: list[str]):
+    """A new ipykernel that has run the cells `setup`; at the end its Ray is stopped first (so its
+    processes end quietly), then the kernel."""
     kernel = Kernel()
     try:
         for code in setup:
             kernel.check(code)
-        request = kernel.submit(cell)
-        time.sleep(after)
-        pressed = time.monotonic()
-        kernel.interrupt()
-        kernel.collect(request, timeout=120)
-        return time.monotonic() - pressed
+        yield kernel
     finally:
-        close(kernel)
+        kernel.run("%ray_shutdown", timeout=60)
+        kernel.close()
+
+
+def interrupt_latency(setup: list[str], cell: str, after: float) -> float:
+    """Seconds from Ctrl-C to the end of `cell`, in a fresh kernel."""
+    with fresh_kernel(setup) as kernel:
+        return kernel.interrupt_after(cell, after, timeout=120)[1]
 
 
 def stop_latency() -> tuple[float, str, int]:
     """Stop during a cell's 40 calls to a sync actor, in a fresh kernel: seconds from the interrupt to
     the cell's end (its "cancelled" line printed), that line, and how many queued calls ran after it."""
-    kernel = Kernel()
-    try:
-        for code in STOP_SETUP:
-            kernel.check(code)
-        request = kernel.submit(STOP_CELL)
-        time.sleep(1.0)
-        pressed = time.monotonic()
-        kernel.interrupt()
-        result = kernel.collect(request, timeout=120)
-        seconds = time.monotonic() - pressed
+    with fresh_kernel(STOP_SETUP) as kernel:
+        result, seconds = kernel.interrupt_after(STOP_CELL, 1.0, timeout=120)
         return seconds, result.stdout.strip(), int(kernel.check(RAN_AFTER_STOP).stdout)
-    finally:
-        close(kernel)
 
 
 def shutdown_latency() -> tuple[float, float, list[str]]:
-    kernel = Kernel()
-    try:
-        kernel.check("%load_ext ray_magics")
-        kernel.check(ENDLESS)
+    with fresh_kernel(["%load_ext ray_magics", ENDLESS]) as kernel:
         return tuple(json.loads(kernel.check(SHUTDOWN_CELL).stdout))
-    finally:
-        close(kernel)
-
-
-def close(kernel: Kernel) -> None:
-    """Stop the kernel's Ray first (so its processes end quietly), then the kernel."""
-    kernel.run("%ray_shutdown", timeout=60)
-    kernel.close()
 
 
 def verdict(seconds: float) -> str:

@@ -91,6 +91,15 @@ class Kernel:
         """Ctrl-C: SIGINT to the kernel process."""
         self.manager.interrupt_kernel()
 
+    def interrupt_after(self, code: str, seconds: float, timeout: float = 30) -> tuple[CellResult, float]:
+        """Run `code`, press Ctrl-C after `seconds`; what the cell sent, and how long it took to end after Ctrl-C."""
+        request = self.submit(code)
+        time.sleep(seconds)
+        pressed = time.monotonic()
+        self.interrupt()
+        result = self.collect(request, timeout)
+        return result, time.monotonic() - pressed
+
     def close(self) -> None:
         """Shut the kernel down and stop every thread of its client, the heartbeat's too."""
         try:

@@ -135,7 +135,6 @@ def test_calls_refuses_what_is_not_an_actor_handle(ip):
         ray_magics.calls("not a handle")
 
 
-
 class TwoGroups:
     def __init__(self):
         self.busy = False

@@ -10,7 +10,6 @@ from ray_magics.cells.tracebacks import OWN_FILES, remote_lines
 
 from .conftest import wait_for
 from .kernel_driver import Kernel
-from .test_faults import interrupt_after
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 BOOM = """%%actor
@@ -64,7 +63,7 @@ def cancelled_count(stdout: str, note: str) -> int:
 
 def test_stop_cancels_a_sync_actors_queued_calls_at_once_and_lets_the_running_one_finish(kernel):
     before, _ = served(kernel, "sync")
-    result, after_stop = interrupt_after(kernel, "ray.get([sync.nap.remote(0.2) for _ in range(40)])", 1.0)
+    result, after_stop = kernel.interrupt_after("ray.get([sync.nap.remote(0.2) for _ in range(40)])", 1.0)
     assert after_stop < 1
     assert result.error[0] == "KeyboardInterrupt"
     pending = cancelled_count(result.stdout, SYNC_NOTE)
@@ -82,7 +81,7 @@ def test_stop_cancels_a_sync_actors_queued_calls_at_once_and_lets_the_running_on
 
 def test_stop_cancels_an_async_actors_running_calls(kernel):
     _, failed_before = served(kernel, "asynchronous")
-    result, after_stop = interrupt_after(kernel, "ray.get([asynchronous.nap.remote(30) for _ in range(3)])", 1.0)
+    result, after_stop = kernel.interrupt_after("ray.get([asynchronous.nap.remote(30) for _ in range(3)])", 1.0)
     assert after_stop < 1
     assert result.error[0] == "KeyboardInterrupt"
     assert result.stdout == "cancelled 3 pending actor calls\n"
@@ -91,7 +90,7 @@ def test_stop_cancels_an_async_actors_running_calls(kernel):
 
 
 def test_stop_cancels_a_streaming_generators_call(kernel):
-    result, _ = interrupt_after(kernel, "for step in asynchronous.naps.remote(100, 0.1):\n    ray.get(step)", 1.0)
+    result, _ = kernel.interrupt_after("for step in asynchronous.naps.remote(100, 0.1):\n    ray.get(step)", 1.0)
     assert result.error[0] == "KeyboardInterrupt"
     assert result.stdout == "cancelled 1 pending actor call\n"
     wait_for(lambda: served(kernel, "asynchronous", "naps") == (1, 1), timeout=5,
@@ -100,7 +99,7 @@ def test_stop_cancels_a_streaming_generators_call(kernel):
 
 def test_stop_leaves_the_calls_of_earlier_cells_alone(kernel):
     kernel.check("earlier = [sync.nap.remote(0.1) for _ in range(5)]")
-    result, _ = interrupt_after(kernel, "ray.get([sync.nap.remote(0.1) for _ in range(20)])", 0.2)
+    result, _ = kernel.interrupt_after("ray.get([sync.nap.remote(0.1) for _ in range(20)])", 0.2)
     assert result.error[0] == "KeyboardInterrupt"
     assert cancelled_count(result.stdout, SYNC_NOTE) <= 20
     assert kernel.check("print(len(ray.get(earlier)))").stdout == "5\n"  # not one was cancelled
@@ -108,7 +107,7 @@ def test_stop_leaves_the_calls_of_earlier_cells_alone(kernel):
 
 def test_a_cell_without_pending_calls_says_nothing_on_stop(kernel):
     kernel.check("ray.get(sync.nap.remote(0))")
-    result, _ = interrupt_after(kernel, "ray.get(sync.nap.remote(0))\ntime.sleep(30)", 0.5)
+    result, _ = kernel.interrupt_after("ray.get(sync.nap.remote(0))\ntime.sleep(30)", 0.5)
     assert result.error[0] == "KeyboardInterrupt"
     assert result.stdout == ""
 
@@ -117,7 +116,7 @@ def test_the_setting_turns_it_off(kernel):
     kernel.check("%config RayMagics.cancel_on_interrupt = False")
     try:
         before, _ = served(kernel, "sync")
-        result, _ = interrupt_after(kernel, "ray.get([sync.nap.remote(0.1) for _ in range(10)])", 0.3)
+        result, _ = kernel.interrupt_after("ray.get([sync.nap.remote(0.1) for _ in range(10)])", 0.3)
         assert result.error[0] == "KeyboardInterrupt"
         assert result.stdout == ""
         wait_for(lambda: served(kernel, "sync")[0] - before == 10, timeout=5, what="all ten calls to run")

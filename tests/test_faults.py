@@ -96,16 +96,6 @@ def kernel():
     started.close()
 
 
-def interrupt_after(kernel, code: str, seconds: float):
-    """Run `code`, press Ctrl-C after `seconds`; what the cell sent, and how long it took to end after Ctrl-C."""
-    request = kernel.submit(code)
-    time.sleep(seconds)
-    pressed = time.monotonic()
-    kernel.interrupt()
-    result = kernel.collect(request, timeout=30)
-    return result, time.monotonic() - pressed
-
-
 TWO_CLASSES = "%%actor\nclass Job:\n    def get_progress(self):\n        return 0.5\nclass Other:\n    pass\n"
 RAY_CHILDREN = (  # still running: Ray 2.52's shutdown leaves its ended autoscaler monitor unreaped (a zombie)
     "[p.name() for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]"
@@ -113,7 +103,7 @@ RAY_CHILDREN = (  # still running: Ray 2.52's shutdown leaves its ended autoscal
 
 
 def test_ctrl_c_while_the_first_actor_cell_starts_ray_undoes_the_start(kernel):
-    result, after_ctrl_c = interrupt_after(kernel, TWO_CLASSES, 2.0)
+    result, after_ctrl_c = kernel.interrupt_after(TWO_CLASSES, 2.0)
     assert after_ctrl_c < 1
     assert result.error == ("KeyboardInterrupt", "the start of a local Ray was interrupted; nothing of it is kept")
     assert kernel.value("[name in globals() for name in ('Job', 'Other')]") == [False, False]
@@ -134,7 +124,7 @@ def test_ctrl_c_while_the_first_actor_cell_imports_ray_shows_one_line_at_once():
     fresh = Kernel()
     try:
         fresh.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport sys")
-        result, after_ctrl_c = interrupt_after(fresh, TWO_CLASSES, 0.3)
+        result, after_ctrl_c = fresh.interrupt_after(TWO_CLASSES, 0.3)
         assert fresh.value("'ray' in sys.modules") is True  # the import went on
         assert after_ctrl_c < 1
         message = "the start of a local Ray was interrupted; nothing of it is kept"
@@ -162,7 +152,7 @@ BAR_STATE = "[len(REFRESHER.views), bar.bar.value, bar.finished.is_set(), bar.ba
 def test_ctrl_c_ends_a_progress_wait_quietly_and_the_bar_stays_live(kernel):
     kernel.check(ENDLESS)
     kernel.check("endless = Endless.remote()\nray.get(endless.get_progress.remote())")
-    result, after_ctrl_c = interrupt_after(kernel, "%actor_progress endless --wait --interval 0.1", 1.0)
+    result, after_ctrl_c = kernel.interrupt_after("%actor_progress endless --wait --interval 0.1", 1.0)
     assert after_ctrl_c < 1
     assert (result.error, result.stdout, result.stderr) == (None, "", "")
     kernel.check("from ray_magics.live.refresher import REFRESHER\n(bar,) = REFRESHER.views")
@@ -187,7 +177,7 @@ def test_ctrl_c_while_actors_waits_for_call_counts_leaves_the_refresher_and_next
     kernel.check("import ray_magics\nfrom ray_magics.live.refresher import REFRESHER\n"
                  "endless = Endless.remote()\nbar = ray_magics.progress(endless, interval=0.1)\n"
                  "busy = Busy.remote()\nray.get(busy.work.remote(0))\nbusy.work.remote(10**11)")
-    result, after_ctrl_c = interrupt_after(kernel, "%actors --class Busy", 0.3)
+    result, after_ctrl_c = kernel.interrupt_after("%actors --class Busy", 0.3)
     assert after_ctrl_c < 1
     assert result.error[0] == "KeyboardInterrupt"
     views, value, finished, style = kernel.value(BAR_STATE)

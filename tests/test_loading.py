@@ -49,8 +49,8 @@ def test_extension_loads_from_an_ipython_profile(tmp_path):
     assert out.split()[-2:] == ["True", "False"]
 
 
-def stop_hooks(shell) -> list:
-    """The cell-event callbacks of Stop's cancelling and of the remote tracebacks registered on `shell`."""
+def cell_hooks(shell) -> list:
+    """The cell-event callbacks of Stop's cancelling and of the remote tracebacks, as registered on `shell`."""
     return [
         callback for event in ("pre_run_cell", "post_run_cell") for callback in shell.events.callbacks[event]
         if isinstance(getattr(callback, "__self__", None), (StopCancelsCalls, RemoteTracebacks))
@@ -66,13 +66,13 @@ def test_unload_and_reload_leave_no_thread_and_no_magic(session_shell):
     assert not MAGICS["line"] & set(magics["line"])
     assert not MAGICS["cell"] & set(magics["cell"])
     assert not [c for c in session_shell.configurables if isinstance(c, RayMagics)]
-    assert not stop_hooks(session_shell) and not submissions._listeners
+    assert not cell_hooks(session_shell) and not submissions._listeners
     assert session_shell.custom_exceptions == ()  # the remote tracebacks' handler went too
     session_shell.run_line_magic("load_ext", "ray_magics")
     session_shell.run_line_magic("reload_ext", "ray_magics")
     assert MAGICS["line"] <= set(magics["line"]) and MAGICS["cell"] <= set(magics["cell"])
     assert len([c for c in session_shell.configurables if isinstance(c, RayMagics)]) == 1
-    assert len(stop_hooks(session_shell)) == 3 and len(submissions._listeners) == 1  # one of each, not doubled
+    assert len(cell_hooks(session_shell)) == 3 and len(submissions._listeners) == 1  # one of each, not doubled
     assert set(threading.enumerate()) == before
 
 
