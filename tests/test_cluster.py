@@ -119,7 +119,9 @@ def node_lines(status: dict) -> dict:
 @pytest.mark.parametrize("form", ["auto", "HOST:PORT", "ray://HOST:PORT"])
 def test_each_address_form_connects_and_shows_every_node(cluster, kernel, form):
     address = {"auto": "auto", "HOST:PORT": cluster.address, "ray://HOST:PORT": cluster.client_address}[form]
-    [started] = kernel.check(f"%ray_init --address {address}").displays
+    connected = kernel.check(f"%ray_init --address {address}")
+    assert len(connected.displays) == 1, connected.text  # the summary, and nothing else
+    [started] = connected.displays
     assert summary(started)["nodes"] == "2 alive"
     assert summary(started)["CPUs"] == "2"
     assert summary(started)["dashboard"] == "off"  # set when the cluster started: no %ray_init hint
