@@ -40,8 +40,9 @@ def __dir__():
 
 
 def load_ipython_extension(ipython):
-    """Register the magics, Stop's cancelling of the interrupted cell's actor calls and the
-    remote tracebacks with the cells' lines (`%load_ext ray_magics`); imports and starts nothing."""
+    """Register the magics, Stop's cancelling of the interrupted cell's actor calls, the remote
+    tracebacks with the cells' lines and the actors' prints in the calling cell
+    (`%load_ext ray_magics`); imports and starts nothing."""
     from .magics import RayMagics
 
     magics = RayMagics(shell=ipython)

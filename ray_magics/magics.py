@@ -13,6 +13,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
+from .cells.prints import PrintRouting
 from .cells.stop import StopCancelsCalls
 from .cells.tracebacks import RemoteTracebacks
 from .classes.cell import make_cell_actors
@@ -80,7 +81,7 @@ class RayMagics(Magics, RaySettings):
     def __init__(self, shell=None, **kwargs):
         super().__init__(shell=shell, **kwargs)
         # registered on the shell's cell events by `%load_ext`:
-        self.cell_behaviours = (StopCancelsCalls(shell), RemoteTracebacks(shell))
+        self.cell_behaviours = (StopCancelsCalls(shell), RemoteTracebacks(shell), PrintRouting(shell))
 
     def start_options(self) -> lifecycle.StartOptions:
         """How the embedded default starts, from the settings."""

@@ -196,7 +196,7 @@ def call_quietly(method):
     )
 
 
-# --------------------------------------------------------------------------- Ray Client calls
+# --------------------------------------------------------------------------- Ray Client calls, and creations
 
 
 def announce_client_calls(announce, marker: str) -> None:
@@ -216,6 +216,27 @@ def announce_client_calls(announce, marker: str) -> None:
             stub.remote = _announcing_remote(stub.remote, announce, marker)
 
 
+def announce_creations(actor_class, creating) -> None:
+    """Make `actor_class.remote()` and `.options(...).remote()` create through
+    `creating(actor_class, *args, **kwargs)`, which creates with `create_actor`. `creating` is
+    set on the class Ray made for this actor class alone, and must be importable by name (the
+    class travels by value). Ray Client's classes create through Ray's server and are left as
+    they are.
+
+    Why private: `_remote` is where every actor of an `ActorClass` is created, and Ray has
+    no public hook there.
+    """
+    from ray.actor import ActorClass
+
+    if isinstance(actor_class, ActorClass):
+        type(actor_class)._remote = creating
+
+
+def create_actor(actor_class, args, kwargs):
+    """Create an actor as Ray's own `ActorClass._remote(*args, **kwargs)` does, below `announce_creations`."""
+    return super(type(actor_class), actor_class)._remote(*args, **kwargs)
+
+
 def _announcing_remote(remote, announce, marker: str):
     from ray.util.client import common
 
@@ -229,3 +250,77 @@ def _announcing_remote(remote, announce, marker: str):
 
     announcing._ray_magics_announces = True
     return announcing
+
+
+# --------------------------------------------------------------------------- workers' output
+
+RAY_PRINTER = "ray_print_logs"  # the name of Ray's handler that prints the workers' lines in a driver
+
+
+def claim_worker_output(claim) -> None:
+    """Let `claim(lines, ray_tag)` take lines of the workers' output before Ray prints them: it
+    returns those it leaves to Ray. `ray_tag` is the `(Name pid=…)` Ray puts in front of the
+    lines, or None where Ray already put it in front of each line (Ray Client). Installed on
+    the driver's printer, again after each `ray.init`, and on Ray Client's; calls with the same
+    `claim` change nothing.
+
+    Why private: Ray prints the workers' lines from a handler of its log dispatcher, or, through
+    Ray Client, from `LogstreamClient.stdstream`; neither offers a public hook.
+    """
+    from ray._private.ray_logging import global_worker_stdstream_dispatcher as dispatcher
+    from ray.util.client.logsclient import LogstreamClient
+
+    with dispatcher._lock:
+        dispatcher.handlers = [
+            (name, _claiming_printer(handler, claim) if name == RAY_PRINTER else handler)
+            for name, handler in dispatcher.handlers
+        ]
+    stdstream = getattr(LogstreamClient.stdstream, "_ray_magics_printer", LogstreamClient.stdstream)
+    if getattr(LogstreamClient.stdstream, "_ray_magics_claim", None) is not claim:
+        LogstreamClient.stdstream = _claiming_client_printer(stdstream, claim)
+
+
+def _claiming_printer(printer, claim):
+    printer = getattr(printer, "_ray_magics_printer", printer)
+
+    def claiming(data):
+        lines = data.get("lines") or []
+        left = _claimed(claim, lines, _ray_tag(data))
+        if left == lines:
+            printer(data)
+        elif left:
+            printer({**data, "lines": left})
+
+    claiming._ray_magics_printer = printer
+    claiming._ray_magics_claim = claim
+    return claiming
+
+
+def _claiming_client_printer(stdstream, claim):
+    @functools.wraps(stdstream)
+    def claiming(client, level, msg):
+        left = _claimed(claim, msg.splitlines(), None)
+        if left:
+            stdstream(client, level, "".join(line + "\n" for line in left))
+
+    claiming._ray_magics_printer = stdstream
+    claiming._ray_magics_claim = claim
+    return claiming
+
+
+def _claimed(claim, lines, ray_tag):
+    """The lines `claim` leaves to Ray: all of them if it fails, so that none is lost."""
+    if not lines:
+        return lines
+    try:
+        return claim(lines, ray_tag)
+    except Exception:  # noqa: BLE001 - Ray's printer then shows every line
+        return lines
+
+
+def _ray_tag(data) -> str:
+    """`(Name pid=…, ip=…)` as Ray's `print_worker_logs` puts it in front of a worker's lines."""
+    name = data.get("actor_name") or data.get("task_name")
+    ip = data.get("ip")
+    where = "" if ip == data.get("localhost") else f", ip={ip}"
+    return f"({name + ' ' if name else ''}pid={data.get('pid')}{where})"

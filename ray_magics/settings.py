@@ -18,7 +18,7 @@ from traitlets.config import Configurable
 
 from .errors import InputError
 
-LEAST = {"num_cpus": 1, "num_gpus": 0, "object_store_memory": 1}  # the embedded Ray's size, per setting
+LEAST = {"num_cpus": 1, "num_gpus": 0, "object_store_memory": 1, "max_print_lines": 1}  # per setting
 AUTO_LINK = "auto"
 
 
@@ -75,6 +75,13 @@ class RaySettings(Configurable):
     cancel_on_interrupt = Bool(
         True, help="The kernel's interrupt (Stop, Ctrl-C) cancels the actor calls the interrupted cell made "
         "that have not finished.",
+    ).tag(config=True)
+    prints_in_cells = Bool(
+        True, help="What a tracked actor writes (print, stderr) shows in the cell that made the call; "
+        "False: where Ray shows it, in the cell running when it arrives.",
+    ).tag(config=True)
+    max_print_lines = Int(
+        1000, help="Lines of actors' output one cell shows, ≥ 1; the rest are counted in a '… N more lines' line.",
     ).tag(config=True)
     dashboard_link = Unicode(
         AUTO_LINK,

@@ -9,6 +9,7 @@ import ast
 import os
 import queue
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from jupyter_client.manager import start_new_kernel
@@ -41,6 +42,20 @@ class Kernel:
             startup_timeout=KERNEL_START_SECONDS, kernel_name="python3",
             env={**os.environ, **(env or {})}, cwd=cwd,
         )
+        self.later = defaultdict(CellResult)  # request id -> what its cell got while others were collected
+
+    def _record(self, result: CellResult, message: dict) -> bool:
+        """Add an iopub message to what a cell got; whether it says the cell is done (idle)."""
+        kind, content = message["msg_type"], message["content"]
+        if kind == "stream":
+            name = "stdout" if content["name"] == "stdout" else "stderr"
+            setattr(result, name, getattr(result, name) + content["text"])
+        elif kind in ("display_data", "execute_result"):
+            result.displays.append(content["data"].get("text/plain", ""))
+        elif kind == "error":
+            result.error = (content["ename"], content["evalue"])
+            result.traceback = content["traceback"]
+        return kind == "status" and content["execution_state"] == "idle"
 
     def submit(self, code: str) -> str:
         """Start running `code`; returns the request's id for `collect`."""
@@ -58,20 +73,23 @@ class Kernel:
                 message = self.client.get_iopub_msg(timeout=remaining)
             except queue.Empty:
                 continue
-            if message["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind, content = message["msg_type"], message["content"]
-            if kind == "stream":
-                name = "stdout" if content["name"] == "stdout" else "stderr"
-                setattr(result, name, getattr(result, name) + content["text"])
-            elif kind in ("display_data", "execute_result"):
-                result.displays.append(content["data"].get("text/plain", ""))
-            elif kind == "error":
-                result.error = (content["ename"], content["evalue"])
-                result.traceback = content["traceback"]
-            elif kind == "status" and content["execution_state"] == "idle":
+            parent = message["parent_header"].get("msg_id")
+            if parent != msg_id:
+                self._record(self.later[parent], message)
+            elif self._record(result, message):
                 result.seconds = time.monotonic() - started
                 return result
+
+    def after_end(self, msg_id: str, seconds: float) -> CellResult:
+        """What the cell `msg_id` got after it finished, waiting `seconds` more for it."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                message = self.client.get_iopub_msg(timeout=remaining)
+            except queue.Empty:
+                break
+            self._record(self.later[message["parent_header"].get("msg_id")], message)
+        return self.later[msg_id]
 
     def run(self, code: str, timeout: float = 120) -> CellResult:
         """Run one cell and return what it sent."""

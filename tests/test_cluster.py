@@ -171,6 +171,8 @@ import time
 class Napper(Where):
     def nap(self, seconds):
         time.sleep(seconds)
+    def say(self, text):
+        print(text)
 '''
 
 
@@ -182,11 +184,17 @@ class Boom:
 
 
 @pytest.mark.parametrize("form", ["HOST:PORT", "ray://HOST:PORT"])
-def test_an_actor_on_another_node_stops_with_the_cell_and_its_errors_show_the_cells_lines(cluster, kernel, form):
+def test_an_actor_on_another_node_prints_in_the_calling_cell_stops_with_it_and_shows_its_lines_in_errors(
+    cluster, kernel, form,
+):
     kernel.check(f"%ray_init --address {cluster.address if form == 'HOST:PORT' else cluster.client_address}")
     kernel.check(WHERE)
     kernel.check(NAPPER_ON_ACCEL)
     kernel.check("import ray, ray_magics\nnapper = Napper.remote()\nray.get(napper.nap.remote(0), timeout=60)")
+    said = kernel.check("ray.get([napper.say.remote(f'far line {n}') for n in range(3)], timeout=60)")
+    assert re.fullmatch(r"(\(Napper pid=\d+\) far line \d\n){3}", said.stdout), said.stdout
+    assert [line[-1] for line in said.stdout.splitlines()] == ["0", "1", "2"]
+
     result, after_stop = kernel.interrupt_after("ray.get([napper.nap.remote(0.2) for _ in range(30)])", 1.5)
     assert after_stop < 1
     assert result.error[0] == "KeyboardInterrupt"

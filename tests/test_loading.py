@@ -8,6 +8,7 @@ import threading
 import pytest
 from traitlets import TraitError
 
+from ray_magics.cells.prints import PrintRouting
 from ray_magics.cells.stop import StopCancelsCalls
 from ray_magics.cells.tracebacks import RemoteTracebacks
 from ray_magics.classes import submissions
@@ -53,7 +54,7 @@ def cell_hooks(shell) -> list:
     """The cell-event callbacks of Stop's cancelling and of the remote tracebacks, as registered on `shell`."""
     return [
         callback for event in ("pre_run_cell", "post_run_cell") for callback in shell.events.callbacks[event]
-        if isinstance(getattr(callback, "__self__", None), (StopCancelsCalls, RemoteTracebacks))
+        if isinstance(getattr(callback, "__self__", None), (StopCancelsCalls, RemoteTracebacks, PrintRouting))
     ]
 
 
@@ -66,13 +67,15 @@ def test_unload_and_reload_leave_no_thread_and_no_magic(session_shell):
     assert not MAGICS["line"] & set(magics["line"])
     assert not MAGICS["cell"] & set(magics["cell"])
     assert not [c for c in session_shell.configurables if isinstance(c, RayMagics)]
-    assert not cell_hooks(session_shell) and not submissions._listeners
+    assert not cell_hooks(session_shell) and not submissions._listeners and not submissions._creation_listeners
     assert session_shell.custom_exceptions == ()  # the remote tracebacks' handler went too
     session_shell.run_line_magic("load_ext", "ray_magics")
     session_shell.run_line_magic("reload_ext", "ray_magics")
     assert MAGICS["line"] <= set(magics["line"]) and MAGICS["cell"] <= set(magics["cell"])
     assert len([c for c in session_shell.configurables if isinstance(c, RayMagics)]) == 1
-    assert len(cell_hooks(session_shell)) == 3 and len(submissions._listeners) == 1  # one of each, not doubled
+    # one of each, not doubled: Stop's and the prints' start and end of a cell, the tracebacks' start
+    assert len(cell_hooks(session_shell)) == 5 and len(submissions._listeners) == 2
+    assert len(submissions._creation_listeners) == 1
     assert set(threading.enumerate()) == before
 
 

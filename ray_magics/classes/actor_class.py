@@ -7,8 +7,11 @@ back the plain class for local unit tests.
 import functools
 
 from ..errors import InputError, InputTypeError
+from ..ray_internals import announce_creations
 from ..session.ray_import import import_ray
 from .counting import CONTROL_GROUP, CONTROL_GROUP_THREADS, tracked_class
+from .submissions import creating
+from .tagged_output import tags_wanted
 
 ORIGINAL_CLASS = "__ray_magics_original__"
 _TRACK_UNSAID = object()  # `track` not given: tracked, as `track=True`
@@ -32,8 +35,10 @@ def actor(cls=None, /, *, track=_TRACK_UNSAID, **options):
     ray = import_ray()
     if track:
         options = with_control_group(options)
-    target = tracked_class(cls) if track else cls
+    target = tracked_class(cls, tags_output=tags_wanted()) if track else cls
     remote_class = ray.remote(**options)(target) if options else ray.remote(target)
+    if track:
+        announce_creations(remote_class, creating)
     setattr(remote_class, ORIGINAL_CLASS, cls)
     return remote_class
 

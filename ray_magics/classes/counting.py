@@ -16,6 +16,7 @@ import os
 import threading
 import types
 
+from . import tagged_output
 from .submissions import announcing
 
 INVOCATION_DECORATOR = "__ray_invocation_decorator__"  # Ray applies it where each call is made
@@ -72,14 +73,17 @@ def public_methods(cls):
     }
 
 
-def tracked_class(cls):
-    """A subclass of `cls` that counts the calls its actor serves, per public method."""
+def tracked_class(cls, tags_output=False):
+    """A subclass of `cls` that counts the calls its actor serves, per public method; with
+    `tags_output` its actor tags what it writes with the call that wrote it (`tagged_output`)."""
     methods = public_methods(cls)
     names = tuple(methods)
     asynchronous = is_async(cls)
     namespace = {name: _counting(name, method, asynchronous) for name, method in methods.items()}
     namespace["__init__"] = _init_with_counter(cls.__init__, names)
     namespace[COUNTS_METHOD] = _report_counts
+    namespace[tagged_output.LINES_WRITTEN_METHOD] = _report_lines_written
+    namespace[tagged_output.TAGGING_ATTRIBUTE] = tags_output
     namespace[SOURCES_ATTRIBUTE] = cell_sources(cls)
     for attribute in ("__module__", "__qualname__", "__doc__"):
         namespace[attribute] = getattr(cls, attribute)
@@ -122,7 +126,13 @@ def _report_counts(self):
     return getattr(self, COUNTER_ATTRIBUTE).snapshot()
 
 
-_report_counts.__ray_concurrency_group__ = CONTROL_GROUP  # what `@ray.method(concurrency_group=...)` sets
+def _report_lines_written(self):
+    """This process's incarnation and the tagged lines it has written so far (`tagged_output.lines_written`)."""
+    return tagged_output.lines_written()
+
+
+# what `@ray.method(concurrency_group=...)` sets
+_report_counts.__ray_concurrency_group__ = _report_lines_written.__ray_concurrency_group__ = CONTROL_GROUP
 
 
 def _takes_no_arguments(self):
@@ -137,6 +147,10 @@ def _init_with_counter(init, names):
     def __init__(self, *args, **kwargs):
         setattr(self, COUNTER_ATTRIBUTE, CallCounter(names))
         _learn_sources(type(self))
+        if getattr(type(self), tagged_output.TAGGING_ATTRIBUTE, False):
+            import ray
+
+            tagged_output.start_tagging(ray.get_runtime_context().get_actor_id(), already_serving)
         with _ServedCall(self, None):
             init(self, *args, **kwargs)
 
@@ -165,6 +179,7 @@ class _ServedCall:
         self.token = _serving.set(True)
 
     def __exit__(self, kind, error, traceback):
+        tagged_output.call_ends()
         _serving.reset(self.token)
         if self.name and kind is not None and not issubclass(kind, (StopIteration, StopAsyncIteration)):
             self.counter.failed(self.name)

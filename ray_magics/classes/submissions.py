@@ -1,16 +1,19 @@
-"""Word of each call made to a tracked actor, where it is made (imports the standard library alone).
+"""Word of each call made to a tracked actor, and of each tracked actor created, where it is
+made (imports the standard library alone).
 
 Ray wraps every call of an actor method whose function carries `__ray_invocation_decorator__`
 with that decorator, in the process that makes the call. A tracked class's methods carry
 `announcing(...)`: it hands the call's object refs to the listeners registered in that
 process, the kernel's (`listen`); Ray's workers register none, and there it does nothing.
 Ray Client applies no such decorator: `ray_internals.announce_client_calls` makes its calls
-`announce` too.
+`announce` too. A tracked actor class creates its actors through `creating`
+(`ray_internals.announce_creations`), which hands each new handle to the creation listeners.
 """
 
 import functools
 
 _listeners = []  # called as listener(refs, asynchronous) after each call is submitted
+_creation_listeners = []  # called as listener(handle) after each tracked actor is created
 
 
 def listen(listener) -> None:
@@ -22,6 +25,27 @@ def listen(listener) -> None:
 def stop_listening(listener) -> None:
     if listener in _listeners:
         _listeners.remove(listener)
+
+
+def listen_to_creations(listener) -> None:
+    """Call `listener(handle)` after each tracked actor created in this process."""
+    if listener not in _creation_listeners:
+        _creation_listeners.append(listener)
+
+
+def stop_listening_to_creations(listener) -> None:
+    if listener in _creation_listeners:
+        _creation_listeners.remove(listener)
+
+
+def creating(actor_class, *args, **kwargs):
+    """`_remote` of a tracked actor class: Ray's own creates the actor; the listeners get its handle."""
+    from ..ray_internals import create_actor
+
+    handle = create_actor(actor_class, args, kwargs)
+    for listener in tuple(_creation_listeners):
+        listener(handle)
+    return handle
 
 
 def announce(refs, asynchronous: bool | None) -> None:

@@ -12,10 +12,10 @@ from ..session.ray_import import import_ray
 READ_TIMEOUT = 60.0  # seconds a read on the cluster may take before it counts as failed
 
 
-def on_cluster(read, *args):
-    """`read(*args)`: here, or through Ray Client in a task on the cluster."""
+def on_cluster(read, *args, timeout: float = READ_TIMEOUT):
+    """`read(*args)`: here, or through Ray Client in a task on the cluster that has `timeout` seconds."""
     if not through_client():
         return read(*args)
     ray = import_ray()
     task = ray.remote(num_cpus=0)(read)
-    return ray.get(task.remote(*args), timeout=READ_TIMEOUT)
+    return ray.get(task.remote(*args), timeout=timeout)

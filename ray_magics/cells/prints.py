@@ -1,0 +1,280 @@
+"""Prints in the calling cell: what a tracked actor writes shows in the cell that made the call.
+
+A tracked actor tags each line it writes with the call being served (`classes.tagged_output`).
+Each call a cell submits is noted with the cell (`classes.submissions`), and each tracked
+actor a cell creates too. Ray's printer hands the tagged lines here (`ray_internals.
+claim_worker_output`) and keeps the rest; each line goes, tagged `(Name pid=…)` as Ray tags
+it, to the cell that made the call, even after that cell has finished. Lines of no cell's
+call (the constructor, calls from other actors or tasks, the actor's own threads) go to the
+cell that created the actor. Where neither is known, a line goes to the cell running when
+it arrives, or the latest one, its tag saying `cell unknown`.
+
+When a cell ends, it waits (at most `SETTLE_SECONDS`) until each actor it called has had
+every line it wrote so far arrive, so a notebook's outputs are the same on every run. Lines
+are numbered by their actor's process: one that arrives twice (two nodes of one machine
+share their log files) is shown once. One cell shows at most `RayMagics.max_print_lines`
+lines, then `… N more lines`.
+"""
+
+import itertools
+import re
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..classes.submissions import listen, listen_to_creations, stop_listening, stop_listening_to_creations
+from ..classes.tagged_output import LINES_WRITTEN_METHOD, untag, want_tags
+from ..cluster.facts import one_actor_facts
+from ..cluster.remote_read import on_cluster
+from ..ray_internals import actor_id, call_quietly, claim_worker_output, through_client, weak_actor_handle
+from ..session.ray_import import import_ray, ray_imported
+from ..session.waits import SLICE, ready_within
+from ..settings import current
+
+SETTLE_SECONDS = 2.0  # longest a cell waits at its end for the lines its calls wrote
+TASKS_KEPT = 100_000  # calls remembered with their cell; the oldest are forgotten first
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+UNKNOWN_CELL = ", cell unknown)"
+
+
+@dataclass(eq=False)
+class CellOutput:
+    """Where one cell's lines go, and how many it has shown and left out."""
+
+    parent: dict | None  # the header of the cell's request (a kernel's), None in a terminal
+    actors: set = field(default_factory=set)  # hex ids of the actors its calls went to
+    shown: int = 0
+    left_out: int = 0
+    reported: int = 0  # of `left_out`, those already said
+    reported_at: float = 0.0
+    ended: bool = False
+
+
+class Sink:
+    """Where lines are shown: the kernel's output of a given cell, or this process's streams."""
+
+    def __init__(self, shell):
+        self.kernel = getattr(shell, "kernel", None)
+        self.shell = shell
+
+    def parent(self) -> dict | None:
+        return getattr(self.shell, "parent_header", None) if self.kernel is not None else None
+
+    def show(self, cell: CellOutput, stream: str, text: str, running: bool) -> None:
+        if self.kernel is None or cell.parent is None:
+            target = sys.stdout if stream == "stdout" else sys.stderr
+            target.write(text)
+            target.flush()
+            return
+        if running:  # what the cell printed itself first, as it came first
+            for own in (sys.stdout, sys.stderr):
+                own.flush()
+        self.kernel.session.send(
+            self.kernel.iopub_socket, "stream", {"name": stream, "text": text},
+            parent=cell.parent, ident=f"stream.{stream}".encode(),
+        )
+
+
+class PrintRouting:
+    """Shows tracked actors' lines in the cells that caused them, on `shell`'s cell events."""
+
+    def __init__(self, shell):
+        self.sink = Sink(shell)
+        self.shell = shell
+        self.lock = threading.Lock()
+        self.cell: CellOutput | None = None  # the running cell
+        self.latest: CellOutput | None = None  # the running cell, or the last one
+        self.cell_of_task: dict[bytes, CellOutput] = {}
+        self.cell_of_actor: dict[str, CellOutput] = {}
+        self.newest = Counter()  # (actor id, incarnation) -> number of the newest line arrived
+        self.arrival = threading.Condition(self.lock)
+        self.pending: set[CellOutput] = set()  # cells with lines left out and not yet said
+        self.written = WrittenLines()
+
+    def register(self) -> None:
+        want_tags(True)
+        listen(self.submitted)
+        listen_to_creations(self.created)
+        self.shell.events.register("pre_run_cell", self.cell_starts)
+        self.shell.events.register("post_run_cell", self.cell_ends)
+
+    def unregister(self) -> None:
+        want_tags(False)
+        stop_listening(self.submitted)
+        stop_listening_to_creations(self.created)
+        for event, callback in (("pre_run_cell", self.cell_starts), ("post_run_cell", self.cell_ends)):
+            if callback in self.shell.events.callbacks[event]:
+                self.shell.events.unregister(event, callback)
+        self.say_left_out(force=True)
+
+    # ----------------------------------------------------------------- the kernel's main thread
+
+    def cell_starts(self, info) -> None:
+        self.say_left_out(force=True)
+        self.cell = self.latest = CellOutput(self.sink.parent())
+        self.claim_lines()
+
+    def cell_ends(self, result) -> None:
+        cell, self.cell = self.cell, None
+        if cell is None:
+            return
+        self.claim_lines()
+        if cell.actors and current().prints_in_cells:
+            self.settle(cell.actors)
+        cell.ended = True
+        self.say_left_out(force=True)
+
+    def claim_lines(self) -> None:
+        """Take the workers' tagged lines from Ray's printer (again after each `ray.init`)."""
+        ray = import_ray() if ray_imported() else None
+        if ray is not None and ray.is_initialized():
+            claim_worker_output(self.claim)
+
+    def submitted(self, refs, asynchronous) -> None:
+        """A listener of `classes.submissions`: the call belongs to the running cell (or the latest)."""
+        cell = self.cell or self.latest
+        if cell is None:
+            return
+        if isinstance(refs, (list, tuple)):
+            refs = refs[0] if refs else None
+        if refs is None:
+            return
+        completed = getattr(refs, "completed", None)  # a streaming generator's end
+        task = (completed() if completed else refs).task_id().binary()
+        self.cell_of_task[task] = cell
+        cell.actors.add(task[8:].hex())  # a call's task id ends with its actor's id
+        if len(self.cell_of_task) > TASKS_KEPT:
+            for old in list(itertools.islice(self.cell_of_task, TASKS_KEPT // 10)):
+                del self.cell_of_task[old]
+
+    def created(self, handle) -> None:
+        """A listener of `classes.submissions`: the actor belongs to the running cell (or the latest)."""
+        cell = self.cell or self.latest
+        if cell is not None:
+            actor = actor_id(handle)
+            self.cell_of_actor[actor] = cell
+            cell.actors.add(actor)
+            self.claim_lines()
+
+    def settle(self, actors) -> None:
+        """Wait until every line the `actors` (hex ids) have written so far has arrived."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        try:
+            written = self.written.read(actors, SETTLE_SECONDS)
+            with self.arrival:
+                while True:
+                    missing = {key: n for key, n in written.items() if self.newest[key] < n}
+                    left = deadline - time.monotonic()
+                    if not missing or left <= 0:
+                        break
+                    self.arrival.wait(min(left, SLICE))
+                self.newest.update(missing)  # (lines written before this kernel listened never come)
+        except KeyboardInterrupt:  # Ctrl-C at the cell's very end: its lines come when they come
+            return
+
+    # ----------------------------------------------------------------- Ray's log thread
+
+    def claim(self, lines, ray_tag) -> list[str]:
+        """Show the tagged `lines` in their cells; returns the others, for Ray to print."""
+        left, batches = [], {}
+        settings = current()
+        with self.arrival:
+            for line in lines:
+                found = untag(line)
+                if found is None:
+                    left.append(line)
+                    continue
+                actor, incarnation, number, task, stream, before, text = found
+                if number <= self.newest[actor, incarnation]:
+                    continue  # the same line again
+                self.newest[actor, incarnation] = number
+                cell = self._cell_of(actor, task)
+                tag = ray_tag or _ANSI.sub("", before).strip()
+                if cell is None:
+                    cell, tag = self.latest, tag[:-1] + UNKNOWN_CELL
+                if cell is None or not settings.prints_in_cells:
+                    left.append(f"{tag} {text}" if ray_tag is None else text)
+                    continue
+                if cell.shown >= settings.max_print_lines:
+                    cell.left_out += 1
+                    self.pending.add(cell)
+                    continue
+                cell.shown += 1
+                batches.setdefault((cell, stream), []).append(f"{tag} {text}\n")
+            self.arrival.notify_all()
+        for (cell, stream), texts in batches.items():
+            self.sink.show(cell, stream, "".join(texts), running=cell is self.cell)
+        self.say_left_out()
+        return left
+
+    def _cell_of(self, actor: str, task: str) -> CellOutput | None:
+        cell = self.cell_of_task.get(bytes.fromhex(task)) if task else None
+        return cell or self.cell_of_actor.get(actor)
+
+    def say_left_out(self, force=False) -> None:
+        """Show `… N more lines` in each cell that left lines out since it last said so
+        (for a running cell, only at its end or with `force`; else at most once a second)."""
+        now = time.monotonic()
+        with self.lock:
+            due = [
+                cell for cell in self.pending
+                if force or (cell.ended and now - cell.reported_at >= 1)
+            ]
+            for cell in due:
+                self.pending.discard(cell)
+                count, cell.reported, cell.reported_at = cell.left_out - cell.reported, cell.left_out, now
+                self.sink.show(cell, "stderr", f"… {count} more line{'' if count == 1 else 's'}\n",
+                               running=cell is self.cell)
+
+
+class WrittenLines:
+    """Asks tracked actors how many tagged lines they have written (the method of each kept by actor id)."""
+
+    def __init__(self):
+        self._methods = {}  # actor id -> its `LINES_WRITTEN_METHOD`, None if it has none
+
+    def read(self, actors, timeout: float) -> dict[tuple[str, str], int]:
+        """(Actor id, incarnation) -> lines written so far, for those of `actors` that answer within `timeout`.
+
+        Through Ray Client, where no actor can be reached by its id, a task on the cluster reads.
+        """
+        if through_client():
+            try:
+                return on_cluster(read_in_task, list(actors), timeout, timeout=timeout + 1)
+            except Exception:  # noqa: BLE001 - a read that fails waits for nothing
+                return {}
+        ray = import_ray()
+        asked = {}
+        for actor in actors:
+            if actor not in self._methods:
+                self._methods[actor] = _lines_method(actor)
+            if self._methods[actor] is not None:
+                asked[actor] = call_quietly(self._methods[actor])
+        ready = ready_within(ray, list(asked.values()), timeout)
+        written = {}
+        for actor, ref in asked.items():
+            if ref in ready:
+                try:
+                    incarnation, count = ray.get(ref)
+                    written[actor, incarnation] = count
+                except Exception:  # noqa: BLE001, S112 - an actor that died has no more lines to wait for
+                    continue
+        return written
+
+
+def read_in_task(actors, timeout: float) -> dict[tuple[str, str], int]:
+    """`WrittenLines().read` where Ray's core worker is: what a task on the cluster runs."""
+    return WrittenLines().read(actors, timeout)
+
+
+def _lines_method(actor: str):
+    facts = one_actor_facts(actor)
+    if facts is None or not facts.handle_spec:
+        return None
+    try:
+        return getattr(weak_actor_handle(facts.handle_spec), LINES_WRITTEN_METHOD)
+    except Exception:  # noqa: BLE001 - an actor we cannot reach has no lines to wait for
+        return None
+
