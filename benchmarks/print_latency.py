@@ -45,7 +45,7 @@ SETUP = ["%load_ext ray_magics", ACTORS, PLAIN,
 
 def latencies(kernel: Kernel, actor: str) -> list[float]:
     """Seconds from each of `LINES` prints of `actor` to its line reaching the front end."""
-    kernel.submit(f"for _ in range({LINES}):\n    {actor}.stamp.remote()\n    time.sleep(0.2)\ntime.sleep(2)")
+    request = kernel.submit(f"for _ in range({LINES}):\n    {actor}.stamp.remote()\n    time.sleep(0.2)\ntime.sleep(2)")
     seen = []
     deadline = time.monotonic() + LINES * 0.2 + 10
     while len(seen) < LINES and time.monotonic() < deadline:
@@ -54,7 +54,8 @@ def latencies(kernel: Kernel, actor: str) -> list[float]:
         if message["msg_type"] == "stream":
             seen += [arrived - float(line.rsplit("at ", 1)[1]) for line in message["content"]["text"].splitlines()
                      if "at " in line]
-        if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+        if (message["msg_type"] == "status" and message["content"]["execution_state"] == "idle"
+                and message["parent_header"].get("msg_id") == request):
             break
     return seen
 
