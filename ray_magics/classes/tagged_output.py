@@ -16,8 +16,8 @@ out. Lines Ray reads itself (`RAY_MARKS`) go to their own stream untagged.
 
 import codecs
 import io
+import os
 import re
-import secrets
 import sys
 import threading
 from typing import NamedTuple
@@ -60,7 +60,7 @@ class TaggedOutput:
     def __init__(self, stdout, stderr, actor: str, serving):
         self.real = stdout
         self.actor = actor
-        self.incarnation = secrets.token_hex(4)
+        self.incarnation = os.urandom(4).hex()
         self.serving = serving  # whether the running code serves a call of the actor
         self.lock = threading.Lock()
         self.originals = {"o": stdout, "e": stderr}
