@@ -232,6 +232,35 @@ def announce_creations(actor_class, creating) -> None:
         type(actor_class)._remote = creating
 
 
+def announce_client_creations(created, marker: str) -> None:
+    """Make Ray Client's creation of an actor whose class has a method named `marker` hand its
+    handle to `created(handle)`, as `announce_creations` does in a driver. Installed once per
+    process: later calls change nothing.
+
+    Why private: a Ray Client actor class is created on Ray's server, where `announce_creations`
+    would announce to no one; `ClientActorClass.remote` and `ActorOptionWrapper.remote` are where
+    a client creates.
+    """
+    from ray.util.client import common
+
+    for stub in (common.ClientActorClass, common.ActorOptionWrapper):
+        if not getattr(stub.remote, "_ray_magics_announces", False):
+            stub.remote = _announcing_creation(stub.remote, created, marker)
+
+
+def _announcing_creation(remote, created, marker: str):
+    @functools.wraps(remote)
+    def announcing(stub, *args, **kwargs):
+        handle = remote(stub, *args, **kwargs)
+        actor_class = getattr(stub, "_remote_stub", stub)  # an `.options(...)` wrapper's class
+        if hasattr(getattr(actor_class, "actor_cls", None), marker):
+            created(handle)
+        return handle
+
+    announcing._ray_magics_announces = True
+    return announcing
+
+
 def create_actor(actor_class, args, kwargs):
     """Create an actor as Ray's own `ActorClass._remote(*args, **kwargs)` does, below `announce_creations`."""
     return super(type(actor_class), actor_class)._remote(*args, **kwargs)

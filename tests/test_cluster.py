@@ -169,6 +169,9 @@ def test_actors_show_the_node_they_really_run_on(cluster, kernel, form):
 NAPPER_ON_ACCEL = '''%%actor --num-cpus 0 --resources '{"accel": 0.5}'
 import time
 class Napper(Where):
+    def __init__(self, greeting=None):
+        if greeting:
+            print(greeting)
     def nap(self, seconds):
         time.sleep(seconds)
     def say(self, text):
@@ -194,6 +197,9 @@ def test_an_actor_on_another_node_prints_in_the_calling_cell_stops_with_it_and_s
     said = kernel.check("ray.get([napper.say.remote(f'far line {n}') for n in range(3)], timeout=60)")
     assert re.fullmatch(r"(\(Napper pid=\d+\) far line \d\n){3}", said.stdout), said.stdout
     assert [line[-1] for line in said.stdout.splitlines()] == ["0", "1", "2"]
+    made = kernel.check("greeter = Napper.remote('ready far away')\nray.get(greeter.nap.remote(0), timeout=60)")
+    assert re.fullmatch(r"\(Napper pid=\d+\) ready far away\n", made.stdout), made.stdout  # the creating cell's
+    kernel.check("ray.kill(greeter)")  # its share of the accel node is Boom's, below
 
     result, after_stop = kernel.interrupt_after("ray.get([napper.nap.remote(0.2) for _ in range(30)])", 1.5)
     assert after_stop < 1

@@ -24,11 +24,25 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..classes.submissions import listen, listen_to_creations, stop_listening, stop_listening_to_creations
+from ..classes.counting import COUNTS_METHOD
+from ..classes.submissions import (
+    announce_creation,
+    listen,
+    listen_to_creations,
+    stop_listening,
+    stop_listening_to_creations,
+)
 from ..classes.tagged_output import LINES_WRITTEN_METHOD, untag, want_tags
 from ..cluster.facts import one_actor_facts
 from ..cluster.remote_read import on_cluster
-from ..ray_internals import actor_id, call_quietly, claim_worker_output, through_client, weak_actor_handle
+from ..ray_internals import (
+    actor_id,
+    announce_client_creations,
+    call_quietly,
+    claim_worker_output,
+    through_client,
+    weak_actor_handle,
+)
 from ..session.ray_import import import_ray, ray_imported
 from ..session.waits import SLICE, ready_within
 from ..settings import current
@@ -131,6 +145,8 @@ class PrintRouting:
         ray = import_ray() if ray_imported() else None
         if ray is not None and ray.is_initialized():
             claim_worker_output(self.claim)
+            if through_client():
+                announce_client_creations(announce_creation, COUNTS_METHOD)
 
     def submitted(self, refs, asynchronous) -> None:
         """A listener of `classes.submissions`: the call belongs to the running cell (or the latest)."""

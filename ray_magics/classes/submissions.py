@@ -7,7 +7,8 @@ with that decorator, in the process that makes the call. A tracked class's metho
 process, the kernel's (`listen`); Ray's workers register none, and there it does nothing.
 Ray Client applies no such decorator: `ray_internals.announce_client_calls` makes its calls
 `announce` too. A tracked actor class creates its actors through `creating`
-(`ray_internals.announce_creations`), which hands each new handle to the creation listeners.
+(`ray_internals.announce_creations`), which hands each new handle to the creation listeners;
+through Ray Client, `ray_internals.announce_client_creations` does.
 """
 
 import functools
@@ -43,9 +44,14 @@ def creating(actor_class, *args, **kwargs):
     from ..ray_internals import create_actor
 
     handle = create_actor(actor_class, args, kwargs)
+    announce_creation(handle)
+    return handle
+
+
+def announce_creation(handle) -> None:
+    """Tell the creation listeners of a tracked actor created in this process."""
     for listener in tuple(_creation_listeners):
         listener(handle)
-    return handle
 
 
 def announce(refs, asynchronous: bool | None) -> None:
