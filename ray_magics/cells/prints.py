@@ -134,16 +134,16 @@ class PrintRouting:
         cell, self.cell = self.cell, None
         if cell is None:
             return
-        self.claim_lines()
-        if cell.actors and current().prints_in_cells:
-            self.settle(cell.actors)
+        if _ray_running():
+            self.claim_lines()
+            if cell.actors and current().prints_in_cells:
+                self.settle(cell.actors)
         cell.ended = True
         self.say_left_out(force=True)
 
     def claim_lines(self) -> None:
         """Take the workers' tagged lines from Ray's printer (again after each `ray.init`)."""
-        ray = import_ray() if ray_imported() else None
-        if ray is not None and ray.is_initialized():
+        if _ray_running():
             claim_worker_output(self.claim)
             if through_client():
                 announce_client_creations(announce_creation, COUNTS_METHOD)
@@ -186,8 +186,11 @@ class PrintRouting:
                     if not missing or left <= 0:
                         break
                     self.arrival.wait(min(left, SLICE))
-                self.newest.update(missing)  # (lines written before this kernel listened never come)
+                for key, count in missing.items():  # written before this kernel listened: never to come
+                    self.newest[key] = count
         except KeyboardInterrupt:  # Ctrl-C at the cell's very end: its lines come when they come
+            return
+        except Exception:  # noqa: BLE001 - an actor or a cluster that fails to answer: its lines come when they come
             return
 
     # ----------------------------------------------------------------- Ray's log thread
@@ -243,6 +246,10 @@ class PrintRouting:
                 count, cell.reported, cell.reported_at = cell.left_out - cell.reported, cell.left_out, now
                 self.sink.show(cell, "stderr", f"… {count} more line{'' if count == 1 else 's'}\n",
                                running=cell is self.cell)
+
+
+def _ray_running() -> bool:
+    return ray_imported() and import_ray().is_initialized()
 
 
 class WrittenLines:
