@@ -13,30 +13,23 @@ through Ray Client, `ray_internals.announce_client_creations` does.
 
 import functools
 
-_listeners = []  # called as listener(refs, asynchronous) after each call is submitted
-_creation_listeners = []  # called as listener(handle) after each tracked actor is created
+
+class _Listeners(list):
+    """The functions told of one kind of event, each once."""
+
+    def add(self, listener) -> None:
+        if listener not in self:
+            self.append(listener)
+
+    def discard(self, listener) -> None:
+        if listener in self:
+            self.remove(listener)
 
 
-def listen(listener) -> None:
-    """Call `listener(refs, asynchronous)` after each call submitted to a tracked actor."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-
-
-def stop_listening(listener) -> None:
-    if listener in _listeners:
-        _listeners.remove(listener)
-
-
-def listen_to_creations(listener) -> None:
-    """Call `listener(handle)` after each tracked actor created in this process."""
-    if listener not in _creation_listeners:
-        _creation_listeners.append(listener)
-
-
-def stop_listening_to_creations(listener) -> None:
-    if listener in _creation_listeners:
-        _creation_listeners.remove(listener)
+_listeners = _Listeners()  # called as listener(refs, asynchronous) after each call is submitted
+_creation_listeners = _Listeners()  # called as listener(handle) after each tracked actor is created here
+listen, stop_listening = _listeners.add, _listeners.discard
+listen_to_creations, stop_listening_to_creations = _creation_listeners.add, _creation_listeners.discard
 
 
 def creating(actor_class, *args, **kwargs):
