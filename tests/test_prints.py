@@ -227,11 +227,15 @@ def test_an_actor_that_dies_while_printing_shows_what_it_printed_and_its_death(k
     assert untagged("\n".join(said)) == ["last words"]
 
 
-def shown_somewhere(kernel, text: str, seconds: float = 2.0) -> list[str]:
-    """The lines, in any cell's output, that end with `text`, after waiting `seconds` for them."""
-    kernel.after_end(None, seconds)
-    return [ANSI.sub("", line) for cell in kernel.later.values() for line in cell.stdout.splitlines()
-            if line.endswith(text)]
+def shown_somewhere(kernel, text: str, timeout: float = 10.0) -> list[str]:
+    """The lines, in any cell's output, that end with `text`, once there are some (at most `timeout` s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        kernel.after_end(None, 0.2)
+        lines = [ANSI.sub("", line) for cell in kernel.later.values() for line in cell.stdout.splitlines()
+                 if line.endswith(text)]
+        if lines or time.monotonic() > deadline:
+            return lines
 
 
 def test_ray_shows_other_lines_as_it_does_and_with_the_setting_off_the_actors_too(kernel):

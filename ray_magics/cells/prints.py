@@ -9,8 +9,9 @@ call (the constructor, calls from other actors or tasks, the actor's own threads
 cell that created the actor. Where neither is known, a line goes to the cell running when
 it arrives, or the latest one, its tag saying `cell unknown`.
 
-When a cell ends, it waits (at most `SETTLE_SECONDS`) until each actor it called has had
-every line it wrote so far arrive, so a notebook's outputs are the same on every run. Lines
+When a cell ends, it waits (at most `SETTLE_SECONDS`) until each actor whose call from this
+cell has finished has had every line it wrote so far arrive, so a notebook's outputs are the
+same on every run; a call still running prints into its cell later. Lines
 are numbered by their actor's process: one that arrives twice (two nodes of one machine
 share their log files) is shown once. One cell shows at most `RayMagics.max_print_lines`
 lines, then `… N more lines`.
@@ -58,7 +59,8 @@ class CellOutput:
     """Where one cell's lines go, and how many it has shown and left out."""
 
     parent: dict | None  # the header of the cell's request (a kernel's), None in a terminal
-    actors: set = field(default_factory=set)  # hex ids of the actors its calls went to
+    # actor hex id -> what marks the end of the cell's latest call to it; let go when the cell ends
+    calls: dict | None = field(default_factory=dict)
     shown: int = 0
     left_out: int = 0
     reported: int = 0  # of `left_out`, those already said
@@ -134,10 +136,11 @@ class PrintRouting:
         cell, self.cell = self.cell, None
         if cell is None:
             return
+        calls, cell.calls = cell.calls, None
         if _ray_running():
             self.claim_lines()
-            if cell.actors and current().prints_in_cells:
-                self.settle(cell.actors)
+            if calls and current().prints_in_cells:
+                self.settle(calls)
         cell.ended = True
         self.say_left_out(force=True)
 
@@ -158,9 +161,11 @@ class PrintRouting:
         if refs is None:
             return
         completed = getattr(refs, "completed", None)  # a streaming generator's end
-        task = (completed() if completed else refs).task_id().binary()
+        end = completed() if completed else refs
+        task = end.task_id().binary()
         self.cell_of_task[task] = cell
-        cell.actors.add(task[8:].hex())  # a call's task id ends with its actor's id
+        if cell.calls is not None:
+            cell.calls[task[8:].hex()] = end  # a call's task id ends with its actor's id
         if len(self.cell_of_task) > TASKS_KEPT:
             for old in list(itertools.islice(self.cell_of_task, TASKS_KEPT // 10)):
                 del self.cell_of_task[old]
@@ -169,16 +174,17 @@ class PrintRouting:
         """A listener of `classes.submissions`: the actor belongs to the running cell (or the latest)."""
         cell = self.cell or self.latest
         if cell is not None:
-            actor = actor_id(handle)
-            self.cell_of_actor[actor] = cell
-            cell.actors.add(actor)
+            self.cell_of_actor[actor_id(handle)] = cell
             self.claim_lines()
 
-    def settle(self, actors) -> None:
-        """Wait until every line the `actors` (hex ids) have written so far has arrived."""
+    def settle(self, calls: dict) -> None:
+        """Wait until every line written so far by the actors (hex ids) of `calls` whose call has
+        finished (the object ref that marks its end is ready) has arrived."""
         deadline = time.monotonic() + SETTLE_SECONDS
         try:
-            written = self.written.read(actors, SETTLE_SECONDS)
+            ready, _ = import_ray().wait(list(calls.values()), num_returns=len(calls), timeout=0, fetch_local=False)
+            ready = set(ready)
+            written = self.written.read([actor for actor, end in calls.items() if end in ready], SETTLE_SECONDS)
             with self.arrival:
                 while True:
                     missing = {key: n for key, n in written.items() if self.newest[key] < n}
@@ -263,6 +269,8 @@ class WrittenLines:
 
         Through Ray Client, where no actor can be reached by its id, a task on the cluster reads.
         """
+        if not actors:
+            return {}
         if through_client():
             try:
                 return on_cluster(read_in_task, list(actors), timeout, timeout=timeout + 1)
