@@ -11,7 +11,7 @@ it arrives, or the latest one, its tag saying `cell unknown`.
 
 When a cell ends, it waits (at most `SETTLE_SECONDS`) until each actor whose call from this
 cell has finished has had every line it wrote so far arrive, so a notebook's outputs are the
-same on every run; a call still running prints into its cell later. Lines
+same on every run; a call still running, or a cell that Stop ended, prints into its cell later. Lines
 are numbered by their actor's process: one that arrives twice (two nodes of one machine
 share their log files) is shown once. One cell shows at most `RayMagics.max_print_lines`
 lines, then `… N more lines`.
@@ -137,9 +137,10 @@ class PrintRouting:
         if cell is None:
             return
         calls, cell.calls = cell.calls, None
+        stopped = isinstance(getattr(result, "error_in_exec", None), KeyboardInterrupt)  # Stop ends it at once
         if _ray_running():
             self.claim_lines()
-            if calls and current().prints_in_cells:
+            if calls and current().prints_in_cells and not stopped:
                 self.settle(calls)
         cell.ended = True
         self.say_left_out(force=True)
