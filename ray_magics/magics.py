@@ -14,6 +14,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
 from .cells.prints import PrintRouting
+from .cells.ray_client import RayClientAnnounces
 from .cells.stop import StopCancelsCalls
 from .cells.tracebacks import RemoteTracebacks
 from .classes.cell import make_cell_actors
@@ -81,7 +82,9 @@ class RayMagics(Magics, RaySettings):
     def __init__(self, shell=None, **kwargs):
         super().__init__(shell=shell, **kwargs)
         # registered on the shell's cell events by `%load_ext`:
-        self.cell_behaviours = (StopCancelsCalls(shell), RemoteTracebacks(shell), PrintRouting(shell))
+        self.cell_behaviours = (
+            RayClientAnnounces(shell), StopCancelsCalls(shell), RemoteTracebacks(shell), PrintRouting(shell),
+        )
 
     def start_options(self) -> lifecycle.StartOptions:
         """How the embedded default starts, from the settings."""

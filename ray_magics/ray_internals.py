@@ -199,21 +199,48 @@ def call_quietly(method):
 # --------------------------------------------------------------------------- Ray Client calls, and creations
 
 
-def announce_client_calls(announce, marker: str) -> None:
-    """Make a Ray Client call of an actor method hand its refs to `announce(refs, None)` when
-    the actor's class has a method named `marker`, as a driver's call of a tracked actor does
-    through the method's `__ray_invocation_decorator__` (whether the actor is async is not known
-    here: None). Installed once per process: later calls change nothing.
+def announce_through_client(announce, created, marker: str) -> None:
+    """Make Ray Client announce as a driver does, for an actor whose class has a method named
+    `marker`: a call of its method hands its refs to `announce(refs, None)` (whether the actor is
+    async is not known here: None), as the method's `__ray_invocation_decorator__` does in a
+    driver; the actor's creation hands its handle to `created(handle)`, as `announce_creations`
+    does. Installed once per process: later calls change nothing.
 
-    Why private: Ray Client's method stubs never apply a method's invocation decorator (Ray's
-    server applies it, in its own process), and their `remote` is the one place a client
-    call is made.
+    Why private: Ray Client's stubs never apply a method's invocation decorator, and a client's
+    actor class is created on Ray's server, where nothing listens; the stubs' `remote` is the one
+    place a client calls or creates.
     """
     from ray.util.client import common
 
-    for stub in (common.ClientRemoteMethod, common.OptionWrapper):
+    def tracked_method(stub) -> bool:
+        return isinstance(stub, common.ClientRemoteMethod) and marker in (stub._actor_handle._method_signatures or {})
+
+    def tracked_class(stub) -> bool:
+        return hasattr(getattr(stub, "actor_cls", None), marker)
+
+    hooks = {
+        common.ClientRemoteMethod: (tracked_method, lambda refs: announce(refs, None)),
+        common.OptionWrapper: (tracked_method, lambda refs: announce(refs, None)),
+        common.ClientActorClass: (tracked_class, created),
+        common.ActorOptionWrapper: (tracked_class, created),
+    }
+    for stub, (tracked, tell) in hooks.items():
         if not getattr(stub.remote, "_ray_magics_announces", False):
-            stub.remote = _announcing_remote(stub.remote, announce, marker)
+            stub.remote = _announcing(stub.remote, tracked, tell)
+
+
+def _announcing(remote, tracked, tell):
+    """`remote` of a Ray Client stub that also tells `tell` what it returns when `tracked(stub)`."""
+
+    @functools.wraps(remote)
+    def announcing(stub, *args, **kwargs):
+        made = remote(stub, *args, **kwargs)
+        if tracked(getattr(stub, "_remote_stub", stub)):  # (an `.options(...)` wrapper's stub)
+            tell(made)
+        return made
+
+    announcing._ray_magics_announces = True
+    return announcing
 
 
 def announce_creations(actor_class, creating) -> None:
@@ -232,53 +259,9 @@ def announce_creations(actor_class, creating) -> None:
         type(actor_class)._remote = creating
 
 
-def announce_client_creations(created, marker: str) -> None:
-    """Make Ray Client's creation of an actor whose class has a method named `marker` hand its
-    handle to `created(handle)`, as `announce_creations` does in a driver. Installed once per
-    process: later calls change nothing.
-
-    Why private: a Ray Client actor class is created on Ray's server, where `announce_creations`
-    would announce to no one; `ClientActorClass.remote` and `ActorOptionWrapper.remote` are where
-    a client creates.
-    """
-    from ray.util.client import common
-
-    for stub in (common.ClientActorClass, common.ActorOptionWrapper):
-        if not getattr(stub.remote, "_ray_magics_announces", False):
-            stub.remote = _announcing_creation(stub.remote, created, marker)
-
-
-def _announcing_creation(remote, created, marker: str):
-    @functools.wraps(remote)
-    def announcing(stub, *args, **kwargs):
-        handle = remote(stub, *args, **kwargs)
-        actor_class = getattr(stub, "_remote_stub", stub)  # an `.options(...)` wrapper's class
-        if hasattr(getattr(actor_class, "actor_cls", None), marker):
-            created(handle)
-        return handle
-
-    announcing._ray_magics_announces = True
-    return announcing
-
-
 def create_actor(actor_class, args, kwargs):
     """Create an actor as Ray's own `ActorClass._remote(*args, **kwargs)` does, below `announce_creations`."""
     return super(type(actor_class), actor_class)._remote(*args, **kwargs)
-
-
-def _announcing_remote(remote, announce, marker: str):
-    from ray.util.client import common
-
-    @functools.wraps(remote)
-    def announcing(stub, *args, **kwargs):
-        refs = remote(stub, *args, **kwargs)
-        method = getattr(stub, "_remote_stub", stub)  # an `.options(...)` wrapper's method
-        if isinstance(method, common.ClientRemoteMethod) and marker in (method._actor_handle._method_signatures or {}):
-            announce(refs, None)
-        return refs
-
-    announcing._ray_magics_announces = True
-    return announcing
 
 
 # --------------------------------------------------------------------------- workers' output

@@ -25,9 +25,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..classes.counting import COUNTS_METHOD
+from ..classes.count_reader import tracked_method
 from ..classes.submissions import (
-    announce_creation,
+    SubmittedCall,
     listen,
     listen_to_creations,
     stop_listening,
@@ -35,14 +35,12 @@ from ..classes.submissions import (
 )
 from ..classes.tagged_output import LINES_WRITTEN_METHOD, untag, want_tags
 from ..cluster.facts import one_actor_facts
+from ..cluster.handles import poll
 from ..cluster.remote_read import on_cluster
 from ..ray_internals import (
     actor_id,
-    announce_client_creations,
-    call_quietly,
     claim_worker_output,
     through_client,
-    weak_actor_handle,
 )
 from ..session.ray_import import import_ray, ray_imported
 from ..session.waits import SLICE, ready_within
@@ -149,24 +147,16 @@ class PrintRouting:
         """Take the workers' tagged lines from Ray's printer (again after each `ray.init`)."""
         if _ray_running():
             claim_worker_output(self.claim)
-            if through_client():
-                announce_client_creations(announce_creation, COUNTS_METHOD)
 
-    def submitted(self, refs, asynchronous) -> None:
+    def submitted(self, call: SubmittedCall) -> None:
         """A listener of `classes.submissions`: the call belongs to the running cell (or the latest)."""
         cell = self.cell or self.latest
         if cell is None:
             return
-        if isinstance(refs, (list, tuple)):
-            refs = refs[0] if refs else None
-        if refs is None:
-            return
-        completed = getattr(refs, "completed", None)  # a streaming generator's end
-        end = completed() if completed else refs
-        task = end.task_id().binary()
+        task = call.done.task_id().binary()
         self.cell_of_task[task] = cell
         if cell.calls is not None:
-            cell.calls[task[8:].hex()] = end  # a call's task id ends with its actor's id
+            cell.calls[task[8:].hex()] = call.done  # a call's task id ends with its actor's id
         if len(self.cell_of_task) > TASKS_KEPT:
             for old in list(itertools.islice(self.cell_of_task, TASKS_KEPT // 10)):
                 del self.cell_of_task[old]
@@ -263,7 +253,7 @@ class WrittenLines:
     """Asks tracked actors how many tagged lines they have written (the method of each kept by actor id)."""
 
     def __init__(self):
-        self._methods = {}  # actor id -> its `LINES_WRITTEN_METHOD`, None if it has none
+        self._methods = {}  # actor id -> its `LINES_WRITTEN_METHOD`, None while it cannot be reached
 
     def read(self, actors, timeout: float) -> dict[tuple[str, str], int]:
         """(Actor id, incarnation) -> lines written so far, for those of `actors` that answer within `timeout`.
@@ -280,10 +270,11 @@ class WrittenLines:
         ray = import_ray()
         asked = {}
         for actor in actors:
-            if actor not in self._methods:
-                self._methods[actor] = _lines_method(actor)
+            if self._methods.get(actor) is None:  # (one not reachable yet is looked up again next time)
+                facts = one_actor_facts(actor)
+                self._methods[actor] = facts and tracked_method(facts.handle_spec, LINES_WRITTEN_METHOD)
             if self._methods[actor] is not None:
-                asked[actor] = call_quietly(self._methods[actor])
+                asked[actor] = poll(self._methods[actor])
         ready = ready_within(ray, list(asked.values()), timeout)
         written = {}
         for actor, ref in asked.items():
@@ -299,14 +290,4 @@ class WrittenLines:
 def read_in_task(actors, timeout: float) -> dict[tuple[str, str], int]:
     """`WrittenLines().read` where Ray's core worker is: what a task on the cluster runs."""
     return WrittenLines().read(actors, timeout)
-
-
-def _lines_method(actor: str):
-    facts = one_actor_facts(actor)
-    if facts is None or not facts.handle_spec:
-        return None
-    try:
-        return getattr(weak_actor_handle(facts.handle_spec), LINES_WRITTEN_METHOD)
-    except Exception:  # noqa: BLE001 - an actor we cannot reach has no lines to wait for
-        return None
 

@@ -10,32 +10,12 @@ start, `--wait`, `%actors`) end without the error, and so cancel nothing.
 """
 
 import threading
-from dataclasses import dataclass
 
-from ..classes.counting import COUNTS_METHOD
-from ..classes.submissions import announce, listen, stop_listening
-from ..ray_internals import announce_client_calls, through_client
-from ..session.ray_import import import_ray, ray_imported
+from ..classes.submissions import SubmittedCall, listen, stop_listening
+from ..session.ray_import import import_ray
 from ..settings import current
 
 PRUNE_EVERY = 1000  # calls kept before the finished ones are let go, so their results can be freed
-
-
-@dataclass(frozen=True)
-class SubmittedCall:
-    target: object  # what `ray.cancel` takes: the call's object ref, or its generator
-    done: object  # an object ref that is ready once the call has finished
-    asynchronous: bool | None  # whether the actor is async (a running call is cancelled too); None: unknown
-
-
-def submitted_call(refs, asynchronous: bool | None) -> SubmittedCall | None:
-    """The call that returned `refs` (an object ref, a list of them, a generator, or None)."""
-    if isinstance(refs, (list, tuple)):
-        refs = refs[0] if refs else None
-    if refs is None:  # `num_returns=0`: nothing to wait for or cancel
-        return None
-    completed = getattr(refs, "completed", None)  # a streaming generator's end
-    return SubmittedCall(refs, completed() if completed else refs, asynchronous)
 
 
 class CellCalls:
@@ -45,12 +25,9 @@ class CellCalls:
         self._calls: list[SubmittedCall] = []
         self._prune_at = PRUNE_EVERY
 
-    def submitted(self, refs, asynchronous: bool | None) -> None:
+    def submitted(self, call: SubmittedCall) -> None:
         """A listener of `classes.submissions`: keeps the calls made by the kernel's main thread."""
         if threading.current_thread() is not threading.main_thread():
-            return
-        call = submitted_call(refs, asynchronous)
-        if call is None:
             return
         self._calls.append(call)
         if len(self._calls) >= self._prune_at:
@@ -112,9 +89,6 @@ class StopCancelsCalls:
 
     def cell_starts(self, info) -> None:
         self.calls.forget()
-        # Ray Client's calls are announced from the cell after the one that connected
-        if ray_imported() and through_client():
-            announce_client_calls(announce, COUNTS_METHOD)
 
     def cell_ends(self, result) -> None:
         if isinstance(result.error_in_exec, KeyboardInterrupt) and current().cancel_on_interrupt:

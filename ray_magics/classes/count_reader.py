@@ -22,12 +22,13 @@ from .counting import COUNTS_METHOD, CallCounts
 ALIVE = "ALIVE"
 
 
-def counts_method(spec: bytes):
-    """The tracked actor's counting method, or None for an untracked or non-Python actor."""
+def tracked_method(spec: bytes, name: str = COUNTS_METHOD):
+    """The method `name` (the counting one by default) of the tracked actor whose serialized handle
+    is `spec`, or None for an untracked or non-Python actor, or one that cannot be reached."""
     if not spec:
         return None
     try:
-        return getattr(weak_actor_handle(spec), COUNTS_METHOD, None)
+        return getattr(weak_actor_handle(spec), name, None)
     except Exception:  # noqa: BLE001 - an actor we cannot reach simply shows no counts
         return None
 
@@ -84,4 +85,4 @@ class CallCountReader:
     def _method(self, facts):
         if facts.actor_id in self._methods:
             return self._methods[facts.actor_id]
-        return counts_method(facts.handle_spec)
+        return tracked_method(facts.handle_spec)

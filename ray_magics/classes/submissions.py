@@ -5,13 +5,14 @@ Ray wraps every call of an actor method whose function carries `__ray_invocation
 with that decorator, in the process that makes the call. A tracked class's methods carry
 `announcing(...)`: it hands the call's object refs to the listeners registered in that
 process, the kernel's (`listen`); Ray's workers register none, and there it does nothing.
-Ray Client applies no such decorator: `ray_internals.announce_client_calls` makes its calls
-`announce` too. A tracked actor class creates its actors through `creating`
-(`ray_internals.announce_creations`), which hands each new handle to the creation listeners;
-through Ray Client, `ray_internals.announce_client_creations` does.
+A tracked actor class creates its actors through `creating` (`ray_internals.announce_creations`),
+which hands each new handle to the creation listeners. Ray Client applies no invocation
+decorator and creates on Ray's server: `ray_internals.announce_through_client` makes its stubs
+announce calls and creations too.
 """
 
 import functools
+from dataclasses import dataclass
 
 
 class _Listeners(list):
@@ -26,7 +27,7 @@ class _Listeners(list):
             self.remove(listener)
 
 
-_listeners = _Listeners()  # called as listener(refs, asynchronous) after each call is submitted
+_listeners = _Listeners()  # called as listener(call: SubmittedCall) after each call is submitted
 _creation_listeners = _Listeners()  # called as listener(handle) after each tracked actor is created here
 listen, stop_listening = _listeners.add, _listeners.discard
 listen_to_creations, stop_listening_to_creations = _creation_listeners.add, _creation_listeners.discard
@@ -47,10 +48,33 @@ def announce_creation(handle) -> None:
         listener(handle)
 
 
+@dataclass(frozen=True)
+class SubmittedCall:
+    """One call submitted to a tracked actor, as its listeners are told of it."""
+
+    target: object  # what `ray.cancel` takes: the call's object ref, or its generator
+    done: object  # an object ref that is ready once the call has finished
+    asynchronous: bool | None  # whether the actor is async (a running call is cancelled too); None: unknown
+
+
+def submitted_call(refs, asynchronous: bool | None) -> SubmittedCall | None:
+    """The call that returned `refs` (an object ref, a list of them, a generator, or None)."""
+    if isinstance(refs, (list, tuple)):
+        refs = refs[0] if refs else None
+    if refs is None:  # `num_returns=0`: nothing to wait for or cancel
+        return None
+    completed = getattr(refs, "completed", None)  # a streaming generator's end
+    return SubmittedCall(refs, completed() if completed else refs, asynchronous)
+
+
 def announce(refs, asynchronous: bool | None) -> None:
     """Tell the listeners of a call submitted to a tracked actor (None: whether it is async is unknown)."""
-    for listener in tuple(_listeners):
-        listener(refs, asynchronous)
+    if not _listeners:
+        return
+    call = submitted_call(refs, asynchronous)
+    if call is not None:
+        for listener in tuple(_listeners):
+            listener(call)
 
 
 def announcing(asynchronous: bool, inner=None):

@@ -1,0 +1,31 @@
+"""Ray Client's calls and creations announced as a driver's are (`classes.submissions`), for
+Stop and the prints in the calling cell alike.
+
+Through Ray Client (`ray://`) a call is made, and an actor class creates, on Ray's server,
+where nothing listens; `ray_internals.announce_through_client` makes the client's own stubs
+announce instead. They are installed at the start of the first cell once Ray Client is
+connected: the calls of the cell that connected are not announced.
+"""
+
+from ..classes.counting import COUNTS_METHOD
+from ..classes.submissions import announce, announce_creation
+from ..ray_internals import announce_through_client, through_client
+from ..session.ray_import import ray_imported
+
+
+class RayClientAnnounces:
+    """Installs Ray Client's announcing stubs on `shell`'s cell starts, once connected."""
+
+    def __init__(self, shell):
+        self.shell = shell
+
+    def register(self) -> None:
+        self.shell.events.register("pre_run_cell", self.cell_starts)
+
+    def unregister(self) -> None:
+        if self.cell_starts in self.shell.events.callbacks["pre_run_cell"]:
+            self.shell.events.unregister("pre_run_cell", self.cell_starts)
+
+    def cell_starts(self, info) -> None:
+        if ray_imported() and through_client():
+            announce_through_client(announce, announce_creation, COUNTS_METHOD)
