@@ -42,7 +42,7 @@ class AsyncNapper:
 def kernel():
     """A real ipykernel with the extension loaded, a sync and an async napping actor."""
     started = Kernel()
-    started.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport ray, ray_magics")
+    started.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport os, time, ray, ray_magics")
     started.check(NAPPERS)
     started.check("sync, asynchronous = Napper.remote(), AsyncNapper.remote()\n"
                   "ray.get([sync.nap.remote(0), asynchronous.nap.remote(0)])")
@@ -87,6 +87,19 @@ def test_stop_cancels_an_async_actors_running_calls(kernel):
     assert result.stdout == "cancelled 3 pending actor calls\n"
     wait_for(lambda: served(kernel, "asynchronous")[1] - failed_before == 3, timeout=5,
              what="the three running calls ended by cancellation")
+
+
+@pytest.mark.parametrize("into_the_wait", [0.3, 0.6, 0.9])
+def test_stop_ends_a_blocking_ray_get_within_a_tenth_of_a_second_not_rays_second(kernel, into_the_wait):
+    code = ("try:\n    ray.get(asynchronous.nap.remote(30))\n"
+            "except KeyboardInterrupt:\n    caught = time.monotonic()\n    raise")
+    request = kernel.submit(code)
+    time.sleep(1 + into_the_wait)  # past the cell's start, at a different point of Ray's checking second
+    pressed = time.monotonic()  # (one clock for every process of the machine)
+    kernel.interrupt()
+    assert kernel.collect(request).error[0] == "KeyboardInterrupt"
+    assert kernel.value("caught") - pressed < 0.3
+    assert kernel.value("'RAY_get_check_signal_interval_milliseconds' in os.environ") is False  # kept to Ray
 
 
 def test_stop_cancels_a_streaming_generators_call(kernel):

@@ -13,6 +13,7 @@ import warnings
 from ..ray_internals import local_session_name
 from . import threads
 from .background import connected_ray
+from .signal_checks import prompt_interrupts
 from .waits import wait_event
 
 HOST_CHECK = 0.2  # how often the host looks whether the Ray it started is still the one running
@@ -69,7 +70,8 @@ class RayHost(threading.Thread):
     def _host(self) -> None:
         warnings.filterwarnings("ignore", message=START_TIP, category=FutureWarning)  # start-up chatter
         try:
-            self._ray.init(**self._kwargs)
+            with prompt_interrupts():
+                self._ray.init(**self._kwargs)
         except BaseException as error:  # noqa: BLE001 - handed to the thread that waits
             self.error = error
         session = local_session_name()  # names this start's local node (None for a Ray Client)
