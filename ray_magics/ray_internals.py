@@ -183,16 +183,17 @@ def class_name(handle) -> str:
     return handle._ray_actor_creation_function_descriptor.class_name
 
 
-def call_quietly(method):
-    """A driver's `method.remote()` with no arguments, never retried and leaving no task events.
+def call_quietly(method, *args):
+    """A driver's `method.remote(*args)`, never retried and leaving no task events.
 
     Why private: the public `method.options(enable_task_events=False).remote()` passes
     through Ray's auto-init wrapper, which would start a new Ray from the refresher's thread
     after a `ray.shutdown()`, and copies the options anew on every poll.
     """
     return method._actor._actor_method_call(
-        method._method_name, num_returns=method._num_returns, max_task_retries=0, retry_exceptions=False,
-        enable_task_events=False, tensor_transport=method._tensor_transport,  # the method's own, as `remote` passes
+        method._method_name, args=list(args), num_returns=method._num_returns,
+        max_task_retries=0, retry_exceptions=False, enable_task_events=False,
+        tensor_transport=method._tensor_transport,  # the method's own, as `remote` passes
     )
 
 
@@ -213,7 +214,11 @@ def announce_through_client(announce, created, marker: str) -> None:
     from ray.util.client import common
 
     def tracked_method(stub) -> bool:
-        return isinstance(stub, common.ClientRemoteMethod) and marker in (stub._actor_handle._method_signatures or {})
+        return (
+            isinstance(stub, common.ClientRemoteMethod)
+            and not stub._method_name.startswith("_")  # (as a driver: public methods announce, polls do not)
+            and marker in (stub._actor_handle._method_signatures or {})
+        )
 
     def tracked_class(stub) -> bool:
         return hasattr(getattr(stub, "actor_cls", None), marker)

@@ -22,6 +22,7 @@ from .submissions import announcing
 INVOCATION_DECORATOR = "__ray_invocation_decorator__"  # Ray applies it where each call is made
 
 COUNTS_METHOD = "_ray_magics_calls"
+POLL_METHOD = "_ray_magics_poll"  # a widget's poll of a method: run in the control group, counted apart
 COUNTER_ATTRIBUTE = "_ray_magics_counter"
 SOURCES_ATTRIBUTE = "_ray_magics_sources"  # {filename: lines} of the class's notebook cells
 # A tracked actor's own concurrency group (one thread): its counts are read there, never
@@ -41,6 +42,7 @@ class CallCounter:
         self._lock = threading.Lock()
         self._calls = dict.fromkeys(names, 0)
         self._failures = dict.fromkeys(names, 0)
+        self._polls = {}
 
     def called(self, name):
         with self._lock:
@@ -50,17 +52,23 @@ class CallCounter:
         with self._lock:
             self._failures[name] += 1
 
+    def polled(self, name):
+        with self._lock:
+            self._polls[name] = self._polls.get(name, 0) + 1
+
     def snapshot(self):
         with self._lock:
-            return dict(self._calls), dict(self._failures)
+            return dict(self._calls), dict(self._failures), dict(self._polls)
 
 
 class CallCounts(dict):
-    """Calls per method name, with `.failures`: the failed calls per method name."""
+    """Calls per method name, with `.failures`: the failed calls per method name, and `.polls`:
+    the widgets' polls per method name, which are not calls."""
 
-    def __init__(self, calls, failures):
+    def __init__(self, calls, failures, polls=None):
         super().__init__(calls)
         self.failures = failures
+        self.polls = polls or {}
 
 
 def public_methods(cls):
@@ -82,6 +90,7 @@ def tracked_class(cls, tags_output=False):
     namespace = {name: _counting(name, method, asynchronous) for name, method in methods.items()}
     namespace["__init__"] = _init_with_counter(cls.__init__, names)
     namespace[COUNTS_METHOD] = _report_counts
+    namespace[POLL_METHOD] = _poll_async if asynchronous else _poll
     namespace[tagged_output.LINES_WRITTEN_METHOD] = _report_lines_written
     namespace[tagged_output.TAGGING_ATTRIBUTE] = tags_output
     namespace[SOURCES_ATTRIBUTE] = cell_sources(cls)
@@ -122,7 +131,7 @@ def is_async(cls) -> bool:
 
 
 def _report_counts(self):
-    """Return `(calls, failures)`, each a dict by method name."""
+    """Return `(calls, failures, polls)`, each a dict by method name."""
     return getattr(self, COUNTER_ATTRIBUTE).snapshot()
 
 
@@ -131,8 +140,24 @@ def _report_lines_written(self):
     return tagged_output.lines_written()
 
 
+def _poll(self, name):
+    """A widget's poll: the method `name` called with no arguments, counted as a poll, not a call."""
+    getattr(self, COUNTER_ATTRIBUTE).polled(name)
+    with _ServedCall(self, None):
+        return getattr(self, name)()
+
+
+async def _poll_async(self, name):
+    """`_poll` in an async actor, whose polled method may be `async def`."""
+    getattr(self, COUNTER_ATTRIBUTE).polled(name)
+    with _ServedCall(self, None):
+        value = getattr(self, name)()
+        return await value if inspect.isawaitable(value) else value
+
+
 # what `@ray.method(concurrency_group=...)` sets
-_report_counts.__ray_concurrency_group__ = _report_lines_written.__ray_concurrency_group__ = CONTROL_GROUP
+for _control in (_report_counts, _report_lines_written, _poll, _poll_async):
+    _control.__ray_concurrency_group__ = CONTROL_GROUP
 
 
 def _takes_no_arguments(self):

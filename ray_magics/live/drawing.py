@@ -61,3 +61,8 @@ def html_table(header, rows, css_class: str, state_columns=None) -> str:
         for row in rows
     )
     return f"<table class='{escape(css_class)}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def plural(count: int, word: str) -> str:
+    """`1 poll`, `2 polls`."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from html import escape
 
 from ..cluster.facts import ActorFacts
-from .drawing import format_interval, html_table
+from .drawing import format_interval, html_table, plural
 
 COLUMNS = ("id", "class", "name", "state", "pid", "node", "restarts", "uptime", "calls")
 DEATH_COLUMN = "death cause"
@@ -37,14 +37,19 @@ def choose(actors: list[ActorFacts], include_dead: bool, class_name: str | None)
 
 
 def calls_text(counts) -> str:
-    """`method 14 · get_name 2 (1 failed)`: the methods called so far."""
+    """`method 14 · get_name 2 (1 failed) · get_progress 0 (40 widget polls)`: the methods called
+    (or polled by the live widgets) so far."""
     if counts is None:
         return BUSY
-    parts = [
-        f"{method} {calls}" + (f" ({counts.failures[method]} failed)" if counts.failures.get(method) else "")
-        for method, calls in counts.items()
-        if calls
-    ]
+    parts = []
+    for method in dict.fromkeys([*counts, *counts.polls]):
+        notes = []
+        if counts.failures.get(method):
+            notes.append(f"{counts.failures[method]} failed")
+        if counts.polls.get(method):
+            notes.append(plural(counts.polls[method], "widget poll"))
+        if counts.get(method) or notes:
+            parts.append(f"{method} {counts.get(method, 0)}" + (f" ({', '.join(notes)})" if notes else ""))
     return " · ".join(parts) or NO_CALLS
 
 

@@ -5,7 +5,9 @@ the next value), and ends once. Outside a widget front end it prints its one-lin
 when it ends, instead of a widget.
 """
 
-from ..cluster.handles import method_actor_id, poll
+from .. import ray_internals
+from ..classes.counting import POLL_METHOD
+from ..cluster.handles import is_driver_method, method_actor_id, poll
 from .view import LiveView
 
 
@@ -34,7 +36,7 @@ class MethodView(LiveView):
         return method_actor_id(self._method)
 
     def request(self):
-        return poll(self._method)
+        return widget_poll(self._method)
 
     def pause(self, notice: str) -> None:
         with self._lock:
@@ -44,3 +46,15 @@ class MethodView(LiveView):
 
     def _live_status(self) -> str:
         raise NotImplementedError
+
+
+def widget_poll(method):
+    """A widget's poll of an actor method (`cluster.handles.poll`). On a tracked actor the method
+    runs in the actor's own concurrency group, so it answers while the actor is busy, and counts
+    as a poll, not a call (`classes.counting.POLL_METHOD`)."""
+    driver = is_driver_method(method)
+    poller = getattr(ray_internals.method_handle(method, driver), POLL_METHOD, None)
+    if poller is None:
+        return poll(method)
+    name = ray_internals.method_name(method)
+    return ray_internals.call_quietly(poller, name) if driver else poller.remote(name)

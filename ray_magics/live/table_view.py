@@ -11,17 +11,13 @@ from html import escape
 
 import ipywidgets as widgets
 
-from .drawing import format_interval, set_traits
+from .drawing import format_interval, plural, set_traits
 from .method_table import Table, make_table
 from .method_view import MethodView
 
 STATUS_STYLE = "color:gray;font-size:smaller"
 PAUSED_STYLE = "color:orange"
 FAILED_STYLE = "color:red"
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class TableView(MethodView):
