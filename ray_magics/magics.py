@@ -20,8 +20,9 @@ from .cells.tracebacks import RemoteTracebacks
 from .classes.cell import make_cell_actors
 from .cluster.dashboard_link import check_template, dashboard_link
 from .cluster.facts import read_cluster
+from .cluster.handles import is_actor_handle
 from .cluster.summary import ClusterSummary
-from .errors import ONE_LINE_ERRORS, InputError, single_line
+from .errors import ONE_LINE_ERRORS, InputError, InputTypeError, single_line
 from .live import api as live
 from .live.refresher import RAY_GONE, REFRESHER
 from .options import (
@@ -211,8 +212,36 @@ class RayMagics(Magics, RaySettings):
         args = parse_line(self.actor_progress, line)
         check_needs(args, "timeout", "wait")
         handle = resolve_name(self.shell.user_ns, args.handle)
+        live.check_ray_running()
+        if not is_actor_handle(handle):
+            if live.are_object_refs(handle):
+                raise InputError(f"{args.handle} are ObjectRefs: use %refs_progress {args.handle}")
+            raise InputTypeError(f"expected a Ray actor handle, got {type(handle).__name__}")
         live.progress(handle, args.method, args.interval, args.description, args.unit, args.wait, args.timeout,
                       show=display)
+
+    @magic_arguments()
+    @argument("refs", metavar="REFS", help="The ObjectRefs: a name or dotted attribute path, e.g. refs.")
+    @argument("--description", help="Label shown before the bar.")
+    @argument("--unit", help="What the counts count, e.g. tasks.")
+    @live_view_arguments
+    @line_magic
+    @one_line_errors
+    def refs_progress(self, line):
+        """A live progress bar over ObjectRefs (of tasks or actor calls): done is how many are ready.
+
+        REFS names a list of refs, a dict of them (its values) or one ref. No value is fetched.
+        The bar turns to danger with the first failure and a count of failed refs, and to
+        success when every ref is done without one.
+        """
+        args = parse_line(self.refs_progress, line)
+        check_needs(args, "timeout", "wait")
+        refs = resolve_name(self.shell.user_ns, args.refs)
+        live.check_ray_running()
+        if is_actor_handle(refs):
+            raise InputError(f"{args.refs} is an actor handle: use %actor_progress {args.refs}")
+        live.progress(refs, interval=args.interval, description=args.description, unit=args.unit, wait=args.wait,
+                      timeout=args.timeout, show=display)
 
     @magic_arguments()
     @argument("target", metavar="HANDLE.METHOD", help="The actor method to poll, e.g. sup.state.")

@@ -131,6 +131,29 @@ def weak_actor_handle(spec: bytes):
     return worker.global_worker.core_worker.deserialize_and_register_actor_handle(spec, None, True)
 
 
+# --------------------------------------------------------------------------- objects
+
+
+def read_errors(refs: list) -> list:
+    """For each ref ready in this process's memory: its exception if it holds an error, else None.
+    Values are read as bytes and never deserialized; `GetTimeoutError` if one is not here yet.
+
+    Why private: Ray's public `ray.get` deserializes every value; only the core worker's
+    `get_objects` hands back the serialized object, whose metadata tells an error (its type's
+    number) from a value, so only errors need deserializing.
+    """
+    from ray._private import worker
+
+    driver = worker.global_worker
+    found = [None] * len(refs)
+    objects = driver.core_worker.get_objects(refs, 0)
+    for index, stored in enumerate(objects):
+        kind = (stored.metadata or b"").split(b",")[0]
+        if kind.isdigit():  # a value's metadata names its format; an error's is a number
+            found[index] = driver.deserialize_objects([stored], [refs[index]])[0]
+    return found
+
+
 # --------------------------------------------------------------------------- actor handles and methods
 
 

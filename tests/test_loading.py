@@ -16,7 +16,7 @@ from ray_magics.classes import submissions
 from ray_magics.magics import RayMagics
 
 MAGICS = {
-    "line": {"ray_init", "ray_status", "ray_shutdown", "actor_progress", "actors", "actor_table"},
+    "line": {"ray_init", "ray_status", "ray_shutdown", "actor_progress", "refs_progress", "actors", "actor_table"},
     "cell": {"actor"},
 }
 

@@ -306,6 +306,7 @@ def test_the_default_interval_is_a_validated_setting(ip, scripted):
         ("", "%actor_progress: the following arguments are required: HANDLE"),
         ("missing", "%actor_progress: name 'missing' is not defined"),
         ("number", "%actor_progress: expected a Ray actor handle, got int"),
+        ("refs", "%actor_progress: refs are ObjectRefs: use %refs_progress refs"),
         ("job --method nope", "%actor_progress: the actor has no method 'nope'"),
         ("job --interval 0", "%actor_progress: argument --interval: expected a number of seconds > 0, got '0'"),
         ("job --interval -1", "%actor_progress: argument --interval: expected a number of seconds > 0, got '-1'"),
@@ -318,7 +319,7 @@ def test_the_default_interval_is_a_validated_setting(ip, scripted):
     ],
 )
 def test_bad_input_is_one_line_and_starts_nothing(ip, scripted, line, expected):
-    ip.user_ns.update(job=scripted(), number=3, holder=object())
+    ip.user_ns.update(job=scripted(), number=3, holder=object(), refs=[ray.put(0)])
     before = dict(ip.user_ns)
     assert usage_error(lambda: ip.run_line_magic("actor_progress", line)).startswith(expected)
     assert ip.user_ns == before
@@ -327,7 +328,7 @@ def test_bad_input_is_one_line_and_starts_nothing(ip, scripted, line, expected):
 
 def test_the_python_api_refuses_bad_input(scripted):
     handle = scripted()
-    with pytest.raises(TypeError, match="expected a Ray actor handle, got str"):
+    with pytest.raises(TypeError, match="expected a Ray actor handle or ObjectRefs, got str"):
         ray_magics.progress("handle")
     with pytest.raises(ValueError, match="interval must be a number of seconds > 0"):
         ray_magics.progress(handle, interval=-1)

@@ -4,9 +4,12 @@ Every check runs before anything starts, so bad input leaves nothing behind. Eac
 module imports ipywidgets, so it is imported only when its first view is made.
 """
 
+from collections.abc import Iterable, Mapping
+
 from ..cluster.handles import is_actor_handle, is_actor_method, method_label
 from ..errors import InputError, InputTypeError
 from ..session import lifecycle
+from ..session.ray_import import import_ray
 from ..settings import interval_or_default, positive_seconds
 from .refresher import REFRESHER
 
@@ -41,19 +44,54 @@ def actor_method(handle, method: str):
 
 def progress(handle, method="get_progress", interval=None, description=None, unit=None, wait=False, timeout=None,
              show=None):
-    """A live progress bar bound to `handle.<method>()`, refreshed in the background.
+    """A live progress bar bound to `handle.<method>()`, or over ObjectRefs, refreshed in the background.
 
     The method returns a fraction in [0, 1], a `(done, total)` pair, or a mapping with
-    `done`, `total` and optional `parts` (name → fraction or pair). `show` (such as
+    `done`, `total` and optional `parts` (name → fraction or pair). In place of a handle,
+    `handle` may be ObjectRefs (of tasks or actor calls): a list, a dict (its values), a
+    generator or one ref; the bar counts those ready, never fetching a value, and turns red
+    with the first failure (an empty list is a bar finished at once). `show` (such as
     IPython's `display`) is called with the bar before any wait. With `wait`, block until
     it ends (at most `timeout` seconds; Ctrl-C ends the wait). Display the view to see it;
     `repr(view)` is its one-line text.
     """
-    bound = actor_method(handle, method)
+    check_ray_running()
+    refs = None if is_actor_handle(handle) else object_refs(handle)
+    if refs is not None and method != "get_progress":
+        raise InputError("method applies to an actor handle, not to ObjectRefs")
+    bound = None if refs is not None else actor_method(handle, method)
     interval = interval_or_default(interval)
+    if refs is not None:
+        from .refs_progress_view import RefsProgressView
+
+        return keep_live(RefsProgressView(refs, interval, description, unit), wait, timeout, show)
     from .progress_view import ProgressView
 
     return keep_live(ProgressView(bound, interval, description, unit), wait, timeout, show)
+
+
+def are_object_refs(value) -> bool:
+    """Whether `value` is one ObjectRef, or a list, tuple or dict of them (looked at, never consumed)."""
+    ray = import_ray()
+    items = value.values() if isinstance(value, Mapping) else value if isinstance(value, (list, tuple)) else [value]
+    return all(isinstance(item, ray.ObjectRef) for item in items)
+
+
+def object_refs(value) -> list:
+    """`value` as a list of ObjectRefs: a list or tuple, a dict's values, a generator, or one ref;
+    `InputTypeError` for anything else, or any item that is not a ref."""
+    ray = import_ray()
+    if isinstance(value, ray.ObjectRef):
+        return [value]
+    if isinstance(value, ray.ObjectRefGenerator):
+        raise InputTypeError("a streaming generator's refs come one at a time: make a bar of the refs once made")
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Iterable, Mapping)):
+        raise InputTypeError(f"expected a Ray actor handle or ObjectRefs, got {type(value).__name__}")
+    refs = list(value.values() if isinstance(value, Mapping) else value)
+    for index, item in enumerate(refs):
+        if not isinstance(item, ray.ObjectRef):
+            raise InputTypeError(f"expected ObjectRefs, but item {index} is of type {type(item).__name__}")
+    return refs
 
 
 def table(bound_method, interval=None, until=None, wait=False, timeout=None, label=None, show=None):

@@ -98,7 +98,7 @@ class ProgressView(MethodView):
             self._draw_clock(now)  # only the clock moved
             return False
         try:
-            reading = read_progress(value)
+            reading = self._read(value)
         except ValueError as error:
             self._end(str(error))
             return True
@@ -109,9 +109,20 @@ class ProgressView(MethodView):
         self._draw_parts(reading)
         draw_bar(self.bar, reading)
         self._draw_info(now)
+        failure = self._failure()
         if reading.complete:
-            self._end()
+            self._end(failure)
+        elif failure is not None:
+            set_traits(self.bar, bar_style=DANGER)
         return reading.complete
+
+    def _read(self, value) -> Reading:
+        """The reading a polled value stands for; `ValueError` if none."""
+        return read_progress(value)
+
+    def _failure(self) -> str | None:
+        """What failed so far, though the bar goes on (it ends red with it); None if nothing."""
+        return None
 
     def _same_value(self, value) -> bool:
         """Whether `value` is the value last drawn (a value that cannot be compared is not)."""
@@ -149,6 +160,9 @@ class ProgressView(MethodView):
         eta = self._eta(now)
         if eta is not None and not reading.complete:
             pieces.append(f"ETA {format_interval(eta)}")
+        failure = self._failure()
+        if failure is not None:
+            pieces.append(f"failed: {failure}")
         return " · ".join(filter(None, pieces))
 
     def _rate(self, now: float) -> str:

@@ -52,9 +52,9 @@ def _ray_calls() -> _RayCalls:
     return _RayCalls(without_auto_init(ray.wait), without_auto_init(ray.get))
 
 
-def wait(refs: list, timeout: float) -> list:
+def wait(refs: list, timeout: float, fetch_local: bool = True) -> list:
     """The refs among `refs` that are ready within `timeout` seconds (`ray.wait`, never starting Ray)."""
-    ready, _ = _ray_calls().wait(refs, num_returns=len(refs), timeout=timeout)
+    ready, _ = _ray_calls().wait(refs, num_returns=len(refs), timeout=timeout, fetch_local=fetch_local)
     return ready
 
 
