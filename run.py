@@ -24,7 +24,7 @@ RAY_FLOOR = re.compile(r'"ray\[default\]>=([0-9.]+)')
 # option parsing, the code's layout), so the oldest Ray skips them and keeps CI short.
 SAME_ON_EVERY_RAY = (
     "test_architecture", "test_browser", "test_dashboard_link", "test_loading", "test_magic_fuzz",
-    "test_packaging", "test_real_kernel", "test_refresher", "test_usage_errors",
+    "test_packaging", "test_real_kernel", "test_refresher", "test_text_forms", "test_usage_errors",
 )
 
 

@@ -13,7 +13,7 @@ inherit them). The same rules check the matching magic flags and Python argument
 import math
 import string
 
-from traitlets import Bool, Float, Int, TraitError, Unicode, validate
+from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from .errors import InputError
@@ -82,6 +82,11 @@ class RaySettings(Configurable):
     ).tag(config=True)
     max_print_lines = Int(
         1000, help="Lines of actors' output one cell shows, ≥ 1; the rest are counted in a '… N more lines' line.",
+    ).tag(config=True)
+    display = Enum(
+        ("auto", "widgets", "text"), "auto",
+        help="How the live views show: 'widgets' (ipywidgets), 'text' (a line, redrawn in place in a "
+        "terminal), or 'auto': widgets inside a Jupyter kernel, text elsewhere.",
     ).tag(config=True)
     dashboard_link = Unicode(
         AUTO_LINK,

@@ -24,6 +24,7 @@ class CellResult:
     stdout: str = ""
     stderr: str = ""
     displays: list[str] = field(default_factory=list)  # text/plain of each display and result
+    updates: list[str] = field(default_factory=list)  # text/plain of each update of a display
     error: tuple[str, str] | None = None  # (ename, evalue)
     traceback: list[str] = field(default_factory=list)  # the error's lines, as the front end shows them
     seconds: float = 0.0
@@ -52,6 +53,8 @@ class Kernel:
             setattr(result, name, getattr(result, name) + content["text"])
         elif kind in ("display_data", "execute_result"):
             result.displays.append(content["data"].get("text/plain", ""))
+        elif kind == "update_display_data":
+            result.updates.append(content["data"].get("text/plain", ""))
         elif kind == "error":
             result.error = (content["ename"], content["evalue"])
             result.traceback = content["traceback"]

@@ -248,9 +248,10 @@ def test_magic_displays_the_widget_in_a_widget_front_end(ip, scripted, monkeypat
     ip.user_ns["actors"] = type("Actors", (), {"one": scripted(1.0)})
     with capture_output() as out:
         ip.run_line_magic("actor_progress", "actors.one --description Loading --wait --timeout 5")
-    (shown,) = out.outputs
+    shown, *updates = out.outputs  # (then its text/plain updated to its last state, `text_form`)
     assert "application/vnd.jupyter.widget-view+json" in shown.data
-    assert shown.data["text/plain"].startswith("Loading: ")
+    assert shown.data["text/plain"] == "Loading: live progress bar"
+    assert updates[-1].data["text/plain"] == "Loading: 100% done"
     assert not out.stdout
 
 

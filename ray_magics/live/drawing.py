@@ -66,3 +66,12 @@ def html_table(header, rows, css_class: str, state_columns=None) -> str:
 def plural(count: int, word: str) -> str:
     """`1 poll`, `2 polls`."""
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def text_table(header, rows) -> str:
+    """A table as aligned plain text, columns two spaces apart (trailing spaces stripped)."""
+    widths = [max(map(len, column)) for column in zip(header, *rows, strict=True)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in (header, *rows)
+    )

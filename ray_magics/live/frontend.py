@@ -1,19 +1,25 @@
 """Whether displays reach a widget front end, or only text (terminal, script, plain export).
 
-Widgets are shown inside a Jupyter kernel. `RAY_MAGICS_WIDGETS=0` forces text (for
-non-interactive runs such as nbconvert or nbval), `RAY_MAGICS_WIDGETS=1` forces widgets.
+`%config RayMagics.display` chooses: "widgets", "text", or "auto" (the default): widgets inside
+a Jupyter kernel, text elsewhere. `RAY_MAGICS_WIDGETS=1` (or `0`) in the environment forces
+widgets (or text) over the setting, for runs that cannot set it (benchmarks, nbconvert).
 """
 
 import os
 
 from IPython import get_ipython
 
+from ..settings import current
+
 SWITCH = "RAY_MAGICS_WIDGETS"
 OFF = ("0", "false", "no", "off")
 
 
 def widget_frontend() -> bool:
-    setting = os.environ.get(SWITCH, "").strip().lower()
-    if setting:
-        return setting not in OFF
+    forced = os.environ.get(SWITCH, "").strip().lower()
+    if forced:
+        return forced not in OFF
+    chosen = current().display
+    if chosen != "auto":
+        return chosen == "widgets"
     return getattr(get_ipython(), "kernel", None) is not None

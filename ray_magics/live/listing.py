@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from html import escape
 
 from ..cluster.facts import ActorFacts
-from .drawing import format_interval, html_table, plural
+from .drawing import format_interval, html_table, plural, text_table
 
 COLUMNS = ("id", "class", "name", "state", "pid", "node", "restarts", "uptime", "calls")
 DEATH_COLUMN = "death cause"
@@ -84,11 +84,7 @@ def render_text(listing: Listing) -> str:
     header, rows = listing_table(listing)
     if not rows:
         return empty_text(listing)
-    widths = [max(map(len, column)) for column in zip(header, *rows, strict=True)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in (header, *rows)
-    )
+    return text_table(header, rows)
 
 
 def render_html(listing: Listing) -> str:

@@ -16,7 +16,7 @@ import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .drawing import html_table
+from .drawing import html_table, text_table
 
 STATE_COLUMNS = ("state", "status")
 VALUE_COLUMN = 1  # of the `#`/`key`, `value` tables
@@ -38,6 +38,10 @@ class Table:
     def html(self) -> str:
         """The table as HTML, every value escaped, state words coloured."""
         return html_table(self.header, self.rows, CSS_CLASS)
+
+    def text(self) -> str:
+        """The table as aligned plain text."""
+        return text_table(self.header, self.rows)
 
 
 def make_table(value) -> Table:

@@ -50,6 +50,10 @@ class TableView(MethodView):
         """What the view is, not what it shows: the rows race with the refresher."""
         return f"Live table of {self.label}"
 
+    def shown_text(self) -> str:
+        """The rows as text, then the one-line state."""
+        return repr(self) if not self._table or not self._table.rows else f"{self._table.text()}\n{self!r}"
+
     def _draw(self, value) -> bool:
         self.polls += 1
         self._notice = None

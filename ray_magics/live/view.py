@@ -8,10 +8,9 @@ widget front end (terminal IPython, a script) a view is its text, `repr(view)`.
 import sys
 import threading
 
-from IPython.display import display
-
 from ..session.waits import wait_event
 from .frontend import widget_frontend
+from .text_form import DisplayedText, TerminalLine, is_terminal
 
 
 class LiveView:
@@ -31,6 +30,7 @@ class LiveView:
         self._lock = threading.Lock()
         self._reason = None  # why the view was cut short, for good
         self._final_line_to = sys.stdout if self.prints_when_ended and not widget_frontend() else None
+        self._text_form = None  # its text where widgets are not (`text_form`), once displayed
 
     def request(self):
         """Submit one poll and return its Ray ObjectRef, or poll here and return the value.
@@ -42,7 +42,12 @@ class LiveView:
     def show(self, value) -> bool:
         """Draw a polled value (unless the view has ended); True once the view has ended."""
         with self._lock:
-            return self.finished.is_set() or self._draw(value)
+            if self.finished.is_set():
+                return True
+            ended = self._draw(value)
+            if not ended and self._text_form is not None:
+                self._text_form.update(self, final=False)
+            return ended
 
     def _draw(self, value) -> bool:
         """Draw a polled value, holding `_lock`; True if it ended the view."""
@@ -70,6 +75,8 @@ class LiveView:
             self._draw_outage()
         if self._final_line_to is not None:
             print(repr(self), file=self._final_line_to)
+        if self._text_form is not None:
+            self._text_form.update(self, final=True)
         self.finished.set()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -80,12 +87,21 @@ class LiveView:
             return False
 
     def display_text(self) -> str:
-        """The text/plain shown beside the widget (for static exports and nbval)."""
+        """The text/plain displayed first beside the widget (then `shown_text`, as it changes)."""
+        return repr(self)
+
+    def shown_text(self) -> str:
+        """What the view shows, as the text/plain beside its widget (its last drawn state)."""
         return repr(self)
 
     def _ipython_display_(self):
-        """The widget; in a text front end its text now, or its line when it ends."""
-        if widget_frontend():
-            display({**self.widget._repr_mimebundle_(), "text/plain": self.display_text()}, raw=True)
-        elif not self.prints_when_ended:
-            print(repr(self))
+        """The widget; in a terminal its line, redrawn in place; elsewhere its text now, or its line when it ends."""
+        with self._lock:
+            if widget_frontend():
+                text = self.shown_text() if self.finished.is_set() else self.display_text()
+                self._text_form = DisplayedText(self.widget._repr_mimebundle_(), text)
+            elif self.prints_when_ended and is_terminal() and not self.finished.is_set():
+                self._final_line_to = None
+                self._text_form = TerminalLine(sys.stdout, self)
+            elif not self.prints_when_ended:
+                print(repr(self))
