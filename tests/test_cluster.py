@@ -61,6 +61,15 @@ bar = ray_magics.progress(steps, interval=0.05, wait=True, timeout=30)
 table = ray_magics.table(steps.state, interval=0.05, until="DONE", wait=True, timeout=30)
 print(json.dumps([bar.bar.bar_style, repr(bar), repr(table)]))
 '''
+REFS_BAR = '''
+@ray.remote(num_cpus=0)
+def fails_far_away():
+    raise ValueError("far away")
+
+refs = [accel.node.remote(), head.node.remote(), accel.node.remote(), head.node.remote(), fails_far_away.remote()]
+refs_bar = ray_magics.progress(refs, interval=0.05, description="Refs", wait=True, timeout=30)
+print(repr(refs_bar))
+'''
 WAIT_FOR_DANGER = '''
 import json, time
 deadline = time.time() + 10
@@ -163,6 +172,11 @@ def test_actors_show_the_node_they_really_run_on(cluster, kernel, form):
     kernel.check(STEPS_ACTOR)
     style, bar, table = json.loads(kernel.check("import json" + LIVE_VIEWS_FINISH).stdout)
     assert (style, bar, table) == ("success", "Progress: 100% (5/5) done", "Steps.state: 1 row, done (all DONE)")
+    counts = kernel.value("(ray_magics.calls(steps), ray_magics.calls(steps).polls)")
+    assert counts[0] == {"get_progress": 0, "state": 0} and counts[1]["get_progress"] == 5  # polls, not calls
+
+    refs = kernel.check(REFS_BAR)  # calls on both nodes, and a failing task: no value fetched
+    assert refs.stdout == "Refs: 100% (5/5) failed: 1 of 5 refs, first ValueError: far away\n"
     assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."
 
 
@@ -250,6 +264,14 @@ def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster,
         "    time.sleep(0.01)"
     )
     assert "doomed: 50% (1/2) running" == kernel.value("repr(bar)")
+    kernel.check(  # tasks running on the node when it goes: their refs fail with it
+        "@ray.remote(num_cpus=0, max_retries=0)\n"
+        "def stuck():\n    time.sleep(3600)\n"
+        "there = NodeAffinitySchedulingStrategy(doomed_nodes[0], soft=False)\n"
+        "stuck_refs = [stuck.options(scheduling_strategy=there).remote() for _ in range(2)]\n"
+        "stuck_refs.append(survivor.ping.remote())\n"
+        "refs_bar = ray_magics.progress(stuck_refs, interval=0.1, description='tasks')"
+    )
 
     waiting = kernel.submit(WAIT_FOR_DANGER)
     time.sleep(0.5)  # the waiting cell is running
@@ -264,6 +286,10 @@ def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster,
     assert seen["red_at"] - signalled < RED_WITHIN, f"red after {seen['red_at'] - signalled:.2f} s"
     reason = seen["text"].removeprefix("doomed: 50% (1/2) failed: ")
     assert reason != seen["text"] and reason and "\n" not in reason
+
+    tasks = kernel.value("(refs_bar.wait(20), repr(refs_bar), refs_bar.bar.bar_style)")[1:]
+    assert re.fullmatch(r"tasks: 100% \(3/3\) failed: 2 of 3 refs, first \w+Error: .+", tasks[0]), tasks
+    assert tasks[1] == "danger"
 
     answered = kernel.check("print(ray.get(survivor.ping.remote(), timeout=10))", timeout=30)
     assert answered.stdout.strip() == "pong"

@@ -1,10 +1,11 @@
 """Which of a list of ObjectRefs are done, and which of those failed, without fetching a value.
 
 `ray.wait(fetch_local=False)` tells which refs are ready. Of those, a value in the object
-store (Ray names the nodes holding it) is a result: an error is small and kept by its
-owner, never put there. The others (values under 100 KiB, which their owner keeps, and refs
-whose owner or node is gone) are read as bytes (`ray_internals.read_errors`): their
-metadata tells an error from a value, and only errors are deserialized. Through Ray Client
+store (Ray names the nodes holding it) is a result: an error is small and kept by its owner,
+never put there. The others (values under 100 KiB, which their owner keeps, and refs whose
+owner is gone) are read as bytes (`ray_internals.read_errors`): their metadata tells an error
+from a value, and only errors are deserialized. A value in the object store that is lost
+later (with its node) is not looked at again: it was done. Through Ray Client
 that look runs in a task on the cluster (`remote_read.on_cluster`), the refs passed inside a
 list so that they arrive unresolved.
 """
@@ -49,7 +50,10 @@ def _outcomes_here(boxed: list) -> list:
 
 
 def _error_or_unsettled(ref):
+    """The ref's error (None for a value), or `UNSETTLED` if it is not here yet."""
     try:
         return read_errors([ref])[0]
     except import_ray().exceptions.GetTimeoutError:
         return UNSETTLED
+    except Exception as error:  # noqa: BLE001 - Ray raises what it could not read (a lost object): its failure
+        return error
