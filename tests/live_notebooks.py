@@ -12,6 +12,21 @@ class Steps:
         self.done = min(self.total, self.done + 1)
         return self.done, self.total"""
 
+BUSY_ACTOR = """%%actor
+import time
+
+class Busy:
+    def __init__(self):
+        self.done = 0
+
+    def work(self, steps):
+        for _ in range(steps):
+            time.sleep(0.1)
+            self.done += 1
+
+    def get_progress(self):
+        return self.done, 60"""
+
 SUPERVISOR_ACTOR = """%%actor
 class Supervisor:
     def __init__(self):

@@ -13,7 +13,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from .jupyter_server import SERVER_START_SECONDS, JupyterServer
-from .live_notebooks import STEPS_ACTOR, SUPERVISOR_ACTOR, live_notebook
+from .live_notebooks import BUSY_ACTOR, STEPS_ACTOR, SUPERVISOR_ACTOR, live_notebook
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_CANDIDATES = ("chromium-headless-shell", "chromium")
@@ -27,6 +27,13 @@ ALL_WORKERS_DONE = """() => {
     const cells = table ? [...table.querySelectorAll('tbody td:nth-child(2)')] : [];
     return cells.length === 3 && cells.every(cell => cell.textContent === 'DONE');
 }"""
+BAR_WIDTH = """label => {
+    const box = [...document.querySelectorAll('.widget-hbox')].find(
+        row => row.querySelector('.widget-html-content')?.textContent === label);
+    const bar = box?.querySelector('.progress-bar');
+    return bar ? parseFloat(bar.style.width) : null;
+}"""
+MOVING = f"label => {{ const width = ({BAR_WIDTH})(label); return width > 0 && width < 100 ? width : null; }}"
 PAYLOAD = """<img src=x onerror="__pwned=1"><script>__pwned=1</script>' " onmouseover='__pwned=1'"""
 HOSTILE_ACTOR = """%%actor
 class Hostile:
@@ -49,6 +56,8 @@ NOTEBOOK_CELLS = [
     STEPS_ACTOR,
     "steps = Steps.remote(20)",
     "%actor_progress steps --interval 0.1 --unit steps --description Training",
+    BUSY_ACTOR,
+    "busy = Busy.remote()\nworking = busy.work.remote(60)\n%actor_progress busy --interval 0.1 --description Busy",
     SUPERVISOR_ACTOR,
     "sup = Supervisor.remote()",
     "%actor_table sup.state --interval 0.1 --until DONE",
@@ -116,11 +125,10 @@ def test_live_widgets_finish_and_show_hostile_values_as_text_in_jupyterlab(chrom
             run_first_cell_once_the_kernel_listens(page)
             page.click(".lm-MenuBar-itemLabel:text-is('Run')")
             page.click(".lm-Menu-itemLabel:text-is('Run Selected Cell and All Below')")
-            bar = page.wait_for_selector(
-                ".widget-hprogress .progress-bar.progress-bar-success", timeout=WIDGETS_DONE_MS
-            )
-            width = page.evaluate("bar => bar.style.width", bar)
-            info = page.inner_text(".widget-hprogress >> xpath=following-sibling::*[1]")
+            busy_moving = page.wait_for_function(MOVING, arg="Busy", timeout=WIDGETS_DONE_MS).json_value()
+            page.wait_for_function(f"() => ({BAR_WIDTH})('Training') === 100", timeout=WIDGETS_DONE_MS)
+            info = page.inner_text(".widget-hbox:has(.widget-html-content:text-is('Training')) .widget-html >> nth=1")
+            page.wait_for_function(f"() => ({BAR_WIDTH})('Busy') === 100", timeout=WIDGETS_DONE_MS)
             page.wait_for_function(ALL_WORKERS_DONE, timeout=WIDGETS_DONE_MS)
             states = page.locator("table.ray-magics-table >> nth=0").locator("tbody td:nth-child(2)").all_inner_texts()
             page.wait_for_function(PAYLOAD_SHOWN_AS_TEXT, arg=PAYLOAD, timeout=WIDGETS_DONE_MS)
@@ -128,7 +136,7 @@ def test_live_widgets_finish_and_show_hostile_values_as_text_in_jupyterlab(chrom
         finally:
             page.screenshot(path=str(ARTIFACTS / "progress_in_jupyterlab.png"), full_page=True)
             browser.close()
-    assert width == "100%"
+    assert 0 < busy_moving < 100  # the bar moved while its actor was inside `work`
     assert info.startswith("100% · 20/20 steps")
     assert states == ["DONE", "DONE", "DONE"]
     assert pwned is None and hostile_elements == 0
