@@ -220,7 +220,7 @@ def process_cpu(process):
     return times.user + times.system
 
 def polls_served(handles):
-    return sum(ray_magics.calls(handle)["get_progress"] for handle in handles)
+    return sum(ray_magics.calls(handle).polls.get("get_progress", 0) for handle in handles)
 
 process = psutil.Process()
 started = time.perf_counter()
