@@ -28,6 +28,7 @@ from .live.refresher import RAY_GONE, REFRESHER
 from .options import (
     actor_option_arguments,
     actor_options,
+    bar_arguments,
     byte_size,
     check_needs,
     class_name,
@@ -197,9 +198,7 @@ class RayMagics(Magics, RaySettings):
     @magic_arguments()
     @argument("handle", metavar="HANDLE", help="The actor handle: a name or dotted attribute path, e.g. actors.one.")
     @argument("--method", default="get_progress", help="The method to poll (default: get_progress).")
-    @argument("--description", help="Label shown before the bar.")
-    @argument("--unit", help="What the counts count, e.g. samples.")
-    @live_view_arguments
+    @bar_arguments
     @line_magic
     @one_line_errors
     def actor_progress(self, line):
@@ -222,9 +221,7 @@ class RayMagics(Magics, RaySettings):
 
     @magic_arguments()
     @argument("refs", metavar="REFS", help="The ObjectRefs: a name or dotted attribute path, e.g. refs.")
-    @argument("--description", help="Label shown before the bar.")
-    @argument("--unit", help="What the counts count, e.g. tasks.")
-    @live_view_arguments
+    @bar_arguments
     @line_magic
     @one_line_errors
     def refs_progress(self, line):

@@ -160,6 +160,17 @@ def live_view_arguments(func):
     return func
 
 
+def bar_arguments(func):
+    """`--description` and `--unit`, then the live-view options: those of every progress-bar magic."""
+    for decorator in reversed((
+        argument("--description", help="Label shown before the bar."),
+        argument("--unit", help="What the counts count, e.g. samples."),
+        live_view_arguments,
+    )):
+        func = decorator(func)
+    return func
+
+
 def check_needs(args, option: str, needed: str) -> None:
     """`--OPTION` only means something with `--NEEDED` (such as `--timeout` with `--wait`)."""
     if getattr(args, option) is not None and not getattr(args, needed):
