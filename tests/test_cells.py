@@ -91,6 +91,7 @@ def test_stop_cancels_an_async_actors_running_calls(kernel):
 
 @pytest.mark.parametrize("into_the_wait", [0.3, 0.6, 0.9])
 def test_stop_ends_a_blocking_ray_get_within_a_tenth_of_a_second_not_rays_second(kernel, into_the_wait):
+    _, failed_before = served(kernel, "asynchronous")
     code = ("try:\n    ray.get(asynchronous.nap.remote(30))\n"
             "except KeyboardInterrupt:\n    caught = time.monotonic()\n    raise")
     request = kernel.submit(code)
@@ -100,6 +101,8 @@ def test_stop_ends_a_blocking_ray_get_within_a_tenth_of_a_second_not_rays_second
     assert kernel.collect(request).error[0] == "KeyboardInterrupt"
     assert kernel.value("caught") - pressed < 0.3
     assert kernel.value("'RAY_get_check_signal_interval_milliseconds' in os.environ") is False  # kept to Ray
+    wait_for(lambda: served(kernel, "asynchronous")[1] == failed_before + 1, timeout=5,
+             what="the call ended by cancellation (the next test starts from a quiet actor)")
 
 
 def test_stop_cancels_a_streaming_generators_call(kernel):
