@@ -3,9 +3,8 @@
 No value is ever fetched (`cluster.object_states`). Each poll runs in the refresher's thread:
 one `ray.wait` over the refs still pending, and a look at those newly ready. A poll looks at
 10,000 refs at least; beyond that, so that a bar over very many refs stays cheap, at no more
-than fit in 1.5% of a core, the longest-unlooked first. The bar turns
-red with the first failure and goes on counting; at the end it is green, or stays red with
-how many failed.
+than fit in 1.5% of a core, the longest-unlooked first. The bar turns red with the first
+failure and goes on counting; at the end it is green, or stays red with how many failed.
 """
 
 import time
