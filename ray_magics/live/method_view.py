@@ -5,6 +5,8 @@ the next value), and ends once. Outside a widget front end it prints its one-lin
 when it ends, instead of a widget.
 """
 
+import functools
+
 from .. import ray_internals
 from ..classes.counting import POLL_METHOD
 from ..cluster.handles import is_driver_method, method_actor_id, poll
@@ -23,6 +25,7 @@ class MethodView(LiveView):
     def __init__(self, method):
         super().__init__()
         self._method = method
+        self._poll = None  # submits one poll (`widget_poll`), found at the first
         self._notice = None  # why polling waits (the actor restarts), until the next value
 
     @property
@@ -36,7 +39,9 @@ class MethodView(LiveView):
         return method_actor_id(self._method)
 
     def request(self):
-        return widget_poll(self._method)
+        if self._poll is None:
+            self._poll = widget_poll(self._method)
+        return self._poll()
 
     def pause(self, notice: str) -> None:
         with self._lock:
@@ -49,12 +54,15 @@ class MethodView(LiveView):
 
 
 def widget_poll(method):
-    """A widget's poll of an actor method (`cluster.handles.poll`). On a tracked actor the method
-    runs in the actor's own concurrency group, so it answers while the actor is busy, and counts
-    as a poll, not a call (`classes.counting.POLL_METHOD`)."""
+    """How a widget polls an actor method (`cluster.handles.poll`): a callable that submits one
+    poll. On a tracked actor the method runs in the actor's own concurrency group, so it answers
+    while the actor is busy, and counts as a poll, not a call (`classes.counting.POLL_METHOD`).
+    Found once per view: a handle makes a new method object on each attribute lookup."""
     driver = is_driver_method(method)
     poller = getattr(ray_internals.method_handle(method, driver), POLL_METHOD, None)
     if poller is None:
-        return poll(method)
+        return functools.partial(poll, method)
     name = ray_internals.method_name(method)
-    return ray_internals.call_quietly(poller, name) if driver else poller.remote(name)
+    if driver:
+        return functools.partial(ray_internals.call_quietly, poller, name)
+    return functools.partial(poller.remote, name)
