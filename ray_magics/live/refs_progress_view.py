@@ -72,18 +72,18 @@ class RefsProgressView(ProgressView):
         started = time.thread_time()
         ready = ready_among(looked)
         settled = set()
-        state = self._state
+        failed, first_failure = self._state.failed, self._state.first_failure
         for ref, outcome in zip(ready, outcomes(ready) if ready else [], strict=True):
             if outcome is UNSETTLED:
                 continue
             settled.add(ref)
             if outcome is not None:
-                state = RefsState(state.done, state.total, state.failed + 1,
-                                  state.first_failure or failure_reason(outcome))
+                failed += 1
+                first_failure = first_failure or failure_reason(outcome)
         self._cost_per_ref = (time.thread_time() - started) / max(1, len(looked))
-        unlooked = self._pending[len(looked):]
-        self._pending = unlooked + [ref for ref in looked if ref not in settled] if settled else unlooked + looked
-        self._state = RefsState(state.total - len(self._pending), state.total, state.failed, state.first_failure)
+        self._pending = self._pending[len(looked):] + [ref for ref in looked if ref not in settled]
+        total = self._state.total
+        self._state = RefsState(total - len(self._pending), total, failed, first_failure)
         return self._state
 
     def _looks_per_poll(self) -> int:
