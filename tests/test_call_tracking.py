@@ -104,6 +104,27 @@ class Streams:
     assert counts == {"numbers": 2} and counts.failures == {"numbers": 1}
 
 
+def test_a_generator_cancelled_between_its_steps_counts_as_failed(ip):
+    """With no wait in its steps, Ray's cancel lands while Ray reports a step, outside the method."""
+    ns = define(ip, "", """
+class Counter:
+    async def upward(self):
+        step = 0
+        while True:
+            yield step
+            step += 1
+""")
+    handle = ns["Counter"].remote()
+    for trial in range(1, 4):
+        steps = handle.upward.remote()
+        for _ in range(100):
+            ray.get(next(steps))
+        ray.cancel(steps)
+        wait_for(lambda trial=trial: ray_magics.calls(handle).failures == {"upward": trial}, timeout=5,
+                 what=f"cancelled call {trial} counted as failed")
+    assert ray_magics.calls(handle) == {"upward": 3}
+
+
 def test_tracking_works_for_actors_made_inside_other_actors(ip):
     """The tutorials' supervisor creates its workers, passes handles out, and so on."""
     ns = define(ip, "", """

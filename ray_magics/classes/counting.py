@@ -210,6 +210,24 @@ class _ServedCall:
             self.counter.failed(self.name)
 
 
+class _EndedBetweenSteps:
+    """Counts a failure if a served generator is closed or cancelled while it waits between two
+    steps (Ray cancelling it while it reports a step), not only while it runs one."""
+
+    __slots__ = ("counter", "name")
+
+    def __init__(self, instance, name):
+        self.counter = getattr(instance, COUNTER_ATTRIBUTE)
+        self.name = name
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, kind, error, traceback):
+        if kind is not None:
+            self.counter.failed(self.name)
+
+
 def _counting(name, method, asynchronous):
     """Wrap `method` so that each call served by the actor is counted, and each call made to it
     is announced where it is made (`submissions`)."""
@@ -274,7 +292,8 @@ def _count_generator(name, method):
                     item = next(items)
             except StopIteration as end:
                 return end.value
-            yield item
+            with _EndedBetweenSteps(self, name):
+                yield item
 
     return counted
 
@@ -294,6 +313,7 @@ def _count_async_generator(name, method):
                     item = await items.__anext__()
             except StopAsyncIteration:
                 return
-            yield item
+            with _EndedBetweenSteps(self, name):
+                yield item
 
     return counted
