@@ -21,10 +21,11 @@ ENV = ROOT / ".venv"
 OLDEST_RAY_ENV = ROOT / ".venv-oldest-ray"  # the tests again, on the oldest Ray supported
 RAY_FLOOR = re.compile(r'"ray\[default\]>=([0-9.]+)')
 # What these test is the same on every Ray release (the browser, the server proxy, packaging,
-# option parsing, the code's layout), so the oldest Ray skips them and keeps CI short.
+# option parsing, the code's layout, the tutorials' figures), so the oldest Ray skips them and keeps CI short.
 SAME_ON_EVERY_RAY = (
-    "test_architecture", "test_browser", "test_dashboard_link", "test_loading", "test_magic_fuzz",
-    "test_packaging", "test_real_kernel", "test_refresher", "test_text_forms", "test_usage_errors",
+    "test_architecture", "test_browser", "test_dashboard_link", "test_figures", "test_loading",
+    "test_magic_fuzz", "test_packaging", "test_real_kernel", "test_refresher", "test_text_forms",
+    "test_usage_errors",
 )
 
 
