@@ -192,6 +192,35 @@ def test_a_killed_actor_turns_the_table_red_with_the_reason_and_stops(actor_clas
     assert view not in REFRESHER.views
 
 
+OVERSEER = """
+class Overseer:
+    '''A supervisor: its state is its worker's.'''
+    def __init__(self, worker):
+        self.worker = worker
+    def state(self):
+        import ray
+        return ray.get(self.worker.get.remote())
+"""
+
+
+def test_a_method_failing_with_another_actors_death_stops_the_table_with_that_error(ip, actor_classes):
+    """A supervisor's poll that fails because its worker died: Ray's error is a RayTaskError that is also an
+    ActorDiedError, about the worker; the polled actor lives on, so the view ends with the method's error."""
+    with capture_output():
+        ip.run_cell_magic("actor", "", OVERSEER)
+    worker = actor_classes[1].remote()
+    ray.get(worker.set.remote(["RUNNING"]))
+    overseer = ip.user_ns["Overseer"].remote(worker)
+    view = ray_magics.table(overseer.state, interval=FAST)
+    wait_for(lambda: view.polls >= 1)
+    ray.kill(worker)
+    assert view.wait(5)
+    reason = "ActorDiedError: The actor died unexpectedly before finishing this task."
+    assert repr(view) == f"Overseer.state: 1 row, failed: {reason}"
+    assert ray.get(overseer.__ray_ready__.remote())  # the polled actor itself lives on
+    ray.kill(overseer)
+
+
 def test_a_method_that_raises_or_returns_nonsense_stops_the_table(scripted):
     handle = scripted(["RUNNING"])
     view = ray_magics.table(handle.get, interval=FAST)

@@ -32,8 +32,14 @@ def restart_notice(facts: ActorFacts) -> str:
 
 
 def notice_after_failure(error: BaseException, actor_id: str | None) -> str | None:
-    """The notice to pause with if the failed poll's actor lives on (restarting, or back already); None if gone."""
-    if actor_id is None or not isinstance(error, import_ray().exceptions.RayActorError):
+    """The notice to pause with if the failed poll's actor lives on (restarting, or back already); None if gone.
+
+    A `RayTaskError` is the method's own failure, even one that is also a `RayActorError`: a
+    method that called another actor which died (a supervisor's worker) fails that way.
+    """
+    exceptions = import_ray().exceptions
+    own_death = isinstance(error, exceptions.RayActorError) and not isinstance(error, exceptions.RayTaskError)
+    if actor_id is None or not own_death:
         return None
     try:
         facts = read_actor(actor_id)
