@@ -13,12 +13,14 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 ENV = ROOT / ".venv"
 OLDEST_RAY_ENV = ROOT / ".venv-oldest-ray"  # the tests again, on the oldest Ray supported
+ARTIFACTS = ROOT / "test-artifacts"
 RAY_FLOOR = re.compile(r'"ray\[default\]>=([0-9.]+)')
 # What these test is the same on every Ray release (the browser, the server proxy, packaging,
 # option parsing, the code's layout, the tutorials' figures), so the oldest Ray skips them and keeps CI short.
@@ -75,17 +77,43 @@ def install_headless_chromium() -> None:
     run("apt-get", "install", "-y", "-qq", "chromium-headless-shell")
 
 
+class Lane(threading.Thread):
+    """Commands run one after another in the background, their output into `log`; `codes` are
+    their exit codes."""
+
+    def __init__(self, commands: list[list[str]], log: Path):
+        super().__init__(name="second lane")
+        self.commands, self.log, self.codes = commands, log, []
+
+    def run(self) -> None:
+        with self.log.open("w") as out:
+            for command in self.commands:
+                out.write("+ " + " ".join(command) + "\n")
+                out.flush()
+                self.codes.append(subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode)
+
+
 def test() -> None:
+    """Each pytest run keeps about one of CI's two cores busy, so two lanes run at once: the tests
+    on the newest Ray here, and in the background the tests on the oldest Ray, then the notebooks
+    (their stored outputs are the newest Ray's), whose output is shown when they end."""
     python = install("test")
+    oldest = install("test", OLDEST_RAY_ENV, f"ray[default]=={oldest_ray()}.*")
     install_headless_chromium()
     run(str(BIN / "ruff"), "check", ".")
-    newest = run(python, "-m", "pytest", "--durations=25", check=False)
-    oldest = install("test", OLDEST_RAY_ENV, f"ray[default]=={oldest_ray()}.*")
     skipped = [f"--ignore=tests/{name}.py" for name in SAME_ON_EVERY_RAY]
-    # the notebooks' stored outputs are the newest Ray's
-    on_oldest = run(oldest, "-m", "pytest", "--durations=25", "tests", *skipped, check=False)
-    if newest or on_oldest:
-        sys.exit(f"tests failed: on the newest Ray (exit {newest}), on Ray {oldest_ray()} (exit {on_oldest})")
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "second-lane.log"
+    second = Lane([[oldest, "-m", "pytest", "--durations=25", "tests", *skipped],
+                   [python, "-m", "pytest", "--durations=10", "notebooks"]], log)
+    second.start()
+    newest = run(python, "-m", "pytest", "--durations=25", "tests", check=False)
+    second.join()
+    print(f"--- the second lane ({log.relative_to(ROOT)}) ---\n{log.read_text()}", flush=True)
+    on_oldest, notebooks = second.codes
+    if newest or on_oldest or notebooks:
+        sys.exit(f"tests failed: on the newest Ray (exit {newest}), on Ray {oldest_ray()} (exit {on_oldest}), "
+                 f"notebooks (exit {notebooks})")
 
 
 COMMANDS = {"lab": lab, "test": test}
