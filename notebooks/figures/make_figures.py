@@ -143,15 +143,8 @@ def text(
         f'<tspan x="{num(x)}" dy="{num(0 if i == 0 else size * LINE_HEIGHT)}">{escape(line)}</tspan>'
         for i, line in enumerate(lines)
     )
-    attrs = attributes(
-        x=x,
-        y=y,
-        font_size=size,
-        text_anchor=anchor,
-        font_weight=weight,
-        font_family=MONO if mono else None,
-        fill=colour,
-    )
+    attrs = attributes(x=x, y=y, font_size=size, text_anchor=anchor, font_weight=weight,
+                       font_family=MONO if mono else None, fill=colour)
     canvas.add(f"<text {attrs}>{spans}</text>")
 
 
@@ -176,17 +169,8 @@ def check_fits(content: str, width: float, size: float, mono: bool = False) -> N
 
 
 def rect(canvas: Canvas, x: float, y: float, w: float, h: float, style: Style, *, dashed: bool = False, rx=8) -> None:
-    attrs = attributes(
-        x=x,
-        y=y,
-        width=w,
-        height=h,
-        rx=rx,
-        fill=style.fill,
-        stroke=style.stroke,
-        stroke_width=2 if not dashed else 1.5,
-        stroke_dasharray="6 4" if dashed else None,
-    )
+    attrs = attributes(x=x, y=y, width=w, height=h, rx=rx, fill=style.fill, stroke=style.stroke,
+                       stroke_width=1.5 if dashed else 2, stroke_dasharray="6 4" if dashed else None)
     canvas.add(f"<rect {attrs}/>")
 
 
