@@ -19,7 +19,9 @@ It prints (about 4 minutes on 2 cores; name one part to run only that one):
    never finish), once with the bars on 5 actors and once on 50 (one each), over
    `CPU_WINDOW_SECONDS` s, read per thread with psutil; and the CPU of the whole kernel
    process over as long, minus that of a window with no widgets. Then the time
-   `REFRESHER.end_all` takes to stop them all.
+   `REFRESHER.end_all` takes to stop them all. Then plain Ray beside it: the CPU of one thread
+   making the same calls as a user's own loop would (each interval a `.remote()` per bar and a
+   `ray.get` of the batch) on as many plain `@ray.remote` actors, over as long.
 3. A pointer to `python -m benchmarks.actors_render` for the time `%actors` takes to render.
 
 Targets are printed beside the figures; they are measured, not asserted. Everything
@@ -255,7 +257,31 @@ stop_seconds = time.perf_counter() - started
 stopped = sum(view.status == "failed: benchmark over" and view.bar.bar_style == "danger" for view in views)
 for handle in handles:
     ray.kill(handle)
-print(json.dumps(dict(
+
+# Plain Ray, as a user's own loop would poll: one thread, each interval one `get_progress.remote()`
+# per bar, then `ray.get` of the batch, on as many plain `@ray.remote` actors.
+import threading
+plain = [ray.remote(num_cpus=0)(ray_magics.original(IdleProgress)).remote() for _ in range({actors})]
+ray.get([handle.get_progress.remote() for handle in plain])
+stop = threading.Event()
+def plain_loop():
+    targets = [plain[index % {actors}] for index in range({widgets})]
+    turn = time.perf_counter()
+    while not stop.is_set():
+        ray.get([handle.get_progress.remote() for handle in targets])
+        turn += interval_or_default(None)
+        stop.wait(max(0.0, turn - time.perf_counter()))
+loop = threading.Thread(target=plain_loop)
+loop.start()
+time.sleep({settle})
+loop_before, wall_before = thread_cpu(process, loop.native_id), time.perf_counter()
+time.sleep({window})
+plain_loop_cpu = (thread_cpu(process, loop.native_id) - loop_before) / (time.perf_counter() - wall_before)
+stop.set()
+loop.join()
+for handle in plain:
+    ray.kill(handle)
+print(json.dumps(dict(plain_loop=plain_loop_cpu,
     actors_seconds=actors_seconds, interval=interval_or_default(None), native_id=thread.native_id,
     refresher=(thread_after - thread_before) / window, with_widgets=(cpu_after - cpu_before) / window,
     baseline=baseline, polls_per_second=polls / window, live=live, stop_seconds=stop_seconds, stopped=stopped,
@@ -285,11 +311,14 @@ def benchmark_refresher(actors: int):
     print(f"  on {actors} tracked actors, {IDLE_WIDGETS // actors} bar(s) each "
           f"(started in {figures['actors_seconds']:.1f} s); windows of {CPU_WINDOW_SECONDS} s, the bars displayed")
     with_widgets, baseline = 100 * figures["with_widgets"], 100 * figures["baseline"]
+    plain_loop = 100 * figures["plain_loop"]
     print_table(
         ("window", "% of one core", "target"),
         [
             (f"refresher thread ({threads.REFRESHER}, native id {figures['native_id']})", f"{refresher:.2f}",
              f"≤ {REFRESHER_TARGET:g}% {met(refresher <= REFRESHER_TARGET)}"),
+            ("plain Ray: a thread making the same calls (.remote() per bar, ray.get of the batch)",
+             f"{plain_loop:.2f}", f"refresher/plain {refresher / plain_loop:.2f}"),
             ("kernel process with the bars", f"{with_widgets:.2f}", ""),
             ("kernel process, no widget (baseline)", f"{baseline:.2f}", ""),
             ("kernel process: with bars - baseline", f"{with_widgets - baseline:.2f}", ""),
