@@ -22,7 +22,7 @@ from .submissions import announcing
 INVOCATION_DECORATOR = "__ray_invocation_decorator__"  # Ray applies it where each call is made
 
 COUNTS_METHOD = "_ray_magics_calls"
-POLL_METHOD = "_ray_magics_poll"  # a widget's poll of a method: run in the control group, counted apart
+POLL_PREFIX = "_ray_magics_poll_"  # + a public method's name: a widget's poll of it, in the control group
 COUNTER_ATTRIBUTE = "_ray_magics_counter"
 SOURCES_ATTRIBUTE = "_ray_magics_sources"  # {filename: lines} of the class's notebook cells
 # A tracked actor's own concurrency group (one thread): its counts are read there, never
@@ -90,7 +90,7 @@ def tracked_class(cls, tags_output=False):
     namespace = {name: _counting(name, method, asynchronous) for name, method in methods.items()}
     namespace["__init__"] = _init_with_counter(cls.__init__, names)
     namespace[COUNTS_METHOD] = _report_counts
-    namespace[POLL_METHOD] = _poll_async if asynchronous else _poll
+    namespace.update({poll_method(name): _poller(name, asynchronous) for name in names})
     namespace[tagged_output.LINES_WRITTEN_METHOD] = _report_lines_written
     namespace[tagged_output.TAGGING_ATTRIBUTE] = tags_output
     namespace[SOURCES_ATTRIBUTE] = cell_sources(cls)
@@ -140,23 +140,33 @@ def _report_lines_written(self):
     return tagged_output.lines_written()
 
 
-def _poll(self, name):
-    """A widget's poll: the method `name` called with no arguments, counted as a poll, not a call."""
-    getattr(self, COUNTER_ATTRIBUTE).polled(name)
-    with _ServedCall(self, None):
-        return getattr(self, name)()
+def poll_method(name):
+    """The name of the method that polls the public method `name` for a widget."""
+    return POLL_PREFIX + name
 
 
-async def _poll_async(self, name):
-    """`_poll` in an async actor, whose polled method may be `async def`."""
-    getattr(self, COUNTER_ATTRIBUTE).polled(name)
-    with _ServedCall(self, None):
-        value = getattr(self, name)()
-        return await value if inspect.isawaitable(value) else value
+def _poller(name, asynchronous):
+    """A widget's poll of the method `name`: called with no arguments (each would cost the poll
+    time), counted as a poll, not a call, and run in the actor's own concurrency group; `async`
+    in an async actor, whose method may be `async def`."""
+    if asynchronous:
+        async def poll(self):
+            getattr(self, COUNTER_ATTRIBUTE).polled(name)
+            with _ServedCall(self, None):
+                value = getattr(self, name)()
+                return await value if inspect.isawaitable(value) else value
+    else:
+        def poll(self):
+            getattr(self, COUNTER_ATTRIBUTE).polled(name)
+            with _ServedCall(self, None):
+                return getattr(self, name)()
+    poll.__name__ = poll.__qualname__ = poll_method(name)
+    poll.__ray_concurrency_group__ = CONTROL_GROUP
+    return poll
 
 
 # what `@ray.method(concurrency_group=...)` sets
-for _control in (_report_counts, _report_lines_written, _poll, _poll_async):
+for _control in (_report_counts, _report_lines_written):
     _control.__ray_concurrency_group__ = CONTROL_GROUP
 
 

@@ -8,7 +8,7 @@ when it ends, instead of a widget.
 import functools
 
 from .. import ray_internals
-from ..classes.counting import POLL_METHOD
+from ..classes.counting import poll_method
 from ..cluster.handles import is_driver_method, method_actor_id, poll
 from .view import LiveView
 
@@ -56,13 +56,11 @@ class MethodView(LiveView):
 def widget_poll(method):
     """How a widget polls an actor method (`cluster.handles.poll`): a callable that submits one
     poll. On a tracked actor the method runs in the actor's own concurrency group, so it answers
-    while the actor is busy, and counts as a poll, not a call (`classes.counting.POLL_METHOD`).
+    while the actor is busy, and counts as a poll, not a call (`classes.counting.poll_method`).
     Found once per view: a handle makes a new method object on each attribute lookup."""
     driver = is_driver_method(method)
-    poller = getattr(ray_internals.method_handle(method, driver), POLL_METHOD, None)
+    handle = ray_internals.method_handle(method, driver)
+    poller = getattr(handle, poll_method(ray_internals.method_name(method)), None)
     if poller is None:
         return functools.partial(poll, method)
-    name = ray_internals.method_name(method)
-    if driver:
-        return functools.partial(ray_internals.call_quietly, poller, name)
-    return functools.partial(poller.remote, name)
+    return functools.partial(ray_internals.call_quietly, poller) if driver else poller.remote
