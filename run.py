@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent
 ENV = ROOT / ".venv"
 OLDEST_RAY_ENV = ROOT / ".venv-oldest-ray"  # the tests again, on the oldest Ray supported
 ARTIFACTS = ROOT / "test-artifacts"
+LATENCY = "latency"  # the pytest marker of tests that assert how soon something happens
 RAY_FLOOR = re.compile(r'"ray\[default\]>=([0-9.]+)')
 # What these test is the same on every Ray release (the browser, the server proxy, packaging,
 # option parsing, the code's layout, the tutorials' figures), so the oldest Ray skips them and keeps CI short.
@@ -96,24 +97,29 @@ class Lane(threading.Thread):
 def test() -> None:
     """Each pytest run keeps about one of CI's two cores busy, so two lanes run at once: the tests
     on the newest Ray here, and in the background the tests on the oldest Ray, then the notebooks
-    (their stored outputs are the newest Ray's), whose output is shown when they end."""
+    (their stored outputs are the newest Ray's), whose output is shown when they end. The tests
+    that assert how soon something happens (`latency`) run last, one Ray after the other, with
+    nothing else on the machine."""
     python = install("test")
     oldest = install("test", OLDEST_RAY_ENV, f"ray[default]=={oldest_ray()}.*")
     install_headless_chromium()
     run(str(BIN / "ruff"), "check", ".")
-    skipped = [f"--ignore=tests/{name}.py" for name in SAME_ON_EVERY_RAY]
+    on_newest = [python, "-m", "pytest", "--durations=25", "tests"]
+    on_oldest = [oldest, "-m", "pytest", "--durations=25", "tests",
+                 *(f"--ignore=tests/{name}.py" for name in SAME_ON_EVERY_RAY)]
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / "second-lane.log"
-    second = Lane([[oldest, "-m", "pytest", "--durations=25", "tests", *skipped],
-                   [python, "-m", "pytest", "--durations=10", "notebooks"]], log)
+    second = Lane([[*on_oldest, "-m", f"not {LATENCY}"], [python, "-m", "pytest", "--durations=10", "notebooks"]], log)
     second.start()
-    newest = run(python, "-m", "pytest", "--durations=25", "tests", check=False)
+    newest = run(*on_newest, "-m", f"not {LATENCY}", check=False)
     second.join()
     print(f"--- the second lane ({log.relative_to(ROOT)}) ---\n{log.read_text()}", flush=True)
-    on_oldest, notebooks = second.codes
-    if newest or on_oldest or notebooks:
-        sys.exit(f"tests failed: on the newest Ray (exit {newest}), on Ray {oldest_ray()} (exit {on_oldest}), "
-                 f"notebooks (exit {notebooks})")
+    codes = [newest, *second.codes, run(*on_newest, "-m", LATENCY, check=False),
+             run(*on_oldest, "-m", LATENCY, check=False)]
+    runs = ("newest Ray", f"Ray {oldest_ray()}", "notebooks", "newest Ray, latency", f"Ray {oldest_ray()}, latency")
+    failed = [f"{name} (exit {code})" for name, code in zip(runs, codes, strict=True) if code]
+    if failed:
+        sys.exit(f"tests failed: {', '.join(failed)}")
 
 
 COMMANDS = {"lab": lab, "test": test}

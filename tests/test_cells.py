@@ -11,6 +11,8 @@ from ray_magics.cells.tracebacks import OWN_FILES, remote_lines
 from .conftest import wait_for
 from .kernel_driver import Kernel
 
+pytestmark = pytest.mark.latency
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 BOOM = """%%actor
 class Boom:

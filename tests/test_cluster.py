@@ -200,6 +200,7 @@ class Boom:
 '''
 
 
+@pytest.mark.latency
 @pytest.mark.parametrize("form", ["HOST:PORT", "ray://HOST:PORT"])
 def test_an_actor_on_another_node_prints_in_the_calling_cell_stops_with_it_and_shows_its_lines_in_errors(
     cluster, kernel, form,
@@ -232,6 +233,7 @@ def test_an_actor_on_another_node_prints_in_the_calling_cell_stops_with_it_and_s
     assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."
 
 
+@pytest.mark.latency
 @pytest.mark.parametrize("form", ["auto", "ray://HOST:PORT"])
 def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster, kernel, record_property, form):
     kernel.check(f"%ray_init --address {'auto' if form == 'auto' else cluster.client_address}")

@@ -17,7 +17,7 @@ from ray_magics.live.refresher import REFRESHER
 from .conftest import free_port, usage_error, wait_for
 from .processes import reports
 
-pytestmark = pytest.mark.usefixtures("no_live_views")
+pytestmark = [pytest.mark.usefixtures("no_live_views"), pytest.mark.latency]
 
 POLL = 0.1
 RESTART_SECONDS = 1.0
