@@ -264,12 +264,12 @@ import threading
 plain = [ray.remote(num_cpus=0)(ray_magics.original(IdleProgress)).remote() for _ in range({actors})]
 ray.get([handle.get_progress.remote() for handle in plain])
 stop = threading.Event()
-def plain_loop():
+def plain_loop(interval=interval_or_default(None)):
     targets = [plain[index % {actors}] for index in range({widgets})]
     turn = time.perf_counter()
     while not stop.is_set():
         ray.get([handle.get_progress.remote() for handle in targets])
-        turn += interval_or_default(None)
+        turn += interval
         stop.wait(max(0.0, turn - time.perf_counter()))
 loop = threading.Thread(target=plain_loop)
 loop.start()
