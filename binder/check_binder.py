@@ -54,7 +54,7 @@ CELL_TIMEOUT = 600
 WARNING = re.compile(r"warn(ing)?\b|deprecat", re.IGNORECASE)
 # What a notebook's own actor wrote, tagged as Ray tags it (`(Greeter pid=12) ...`): its stderr
 # lines are the notebook's content (the quickstart shows them reaching the calling cell).
-ACTOR_LINES = re.compile(r"(\(\w+ pid=\d+\) [^\n]*\n?)+")
+ACTOR_LINES = re.compile(r"(\([^()\n]*pid=\d+[^()\n]*\) [^\n]*\n?)+")  # `(Name pid=…, ip=…)` too
 MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
 MEMORY_LIMIT = "2 GiB memory limit"
 NO_MEMORY_LIMIT = "the notebooks run with NO memory limit, so the README's 2 GiB container promise is NOT checked"
