@@ -81,6 +81,18 @@ def test_stop_cancels_a_sync_actors_queued_calls_at_once_and_lets_the_running_on
     assert served(kernel, "sync")[0] - before == finished  # the queued calls never ran
 
 
+def test_stop_after_thousands_of_finished_calls_cancels_exactly_the_pending_ones(kernel):
+    """The cell's finished calls are let go a thousand at a time; those pending are all still cancelled."""
+    before, _ = served(kernel, "sync")
+    result, _ = kernel.interrupt_after("ray.get([sync.nap.remote(0) for _ in range(2500)])\n"
+                                       "ray.get([sync.nap.remote(0.2) for _ in range(40)])", 4.0)
+    pending = cancelled_count(result.stdout, SYNC_NOTE)
+    time.sleep(0.5)
+    finished = served(kernel, "sync")[0] - before
+    assert 2500 + 40 - pending <= finished <= 2500 + 40 - pending + RUN_DESPITE_STOP
+    assert pending >= 10
+
+
 def test_stop_cancels_an_async_actors_running_calls(kernel):
     _, failed_before = served(kernel, "asynchronous")
     result, after_stop = kernel.interrupt_after("ray.get([asynchronous.nap.remote(30) for _ in range(3)])", 1.0)

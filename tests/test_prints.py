@@ -157,6 +157,15 @@ def test_one_actors_lines_keep_their_order_and_a_line_without_newline_comes_when
     assert untagged(result.stdout) == ["line 0 line 1 line 2 "]
 
 
+def test_a_cell_of_thousands_of_calls_shows_each_calls_lines_in_it(kernel):
+    """The calls are placed in their cells a thousand at a time, and the rest when a line or the cell's end asks."""
+    result = kernel.check("ray.get([talker.say.remote(f'call {n}') if n % 1000 == 999 else talker.lines.remote(0)\n"
+                          "         for n in range(2500)])[-1]\n"
+                          "ray.get(talker.say.remote('last'))")
+    assert untagged(result.stdout) == ["call 999", "call 1999", "last"]
+    assert kernel.check("1 + 1").stdout == ""
+
+
 def test_a_call_that_prints_after_its_cell_ended_prints_in_that_cell_within_a_second(kernel):
     request = kernel.submit("talker.later.remote(1.0, 'late line')")
     assert kernel.collect(request).stdout == ""

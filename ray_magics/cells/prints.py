@@ -22,16 +22,16 @@ import re
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from ..classes.count_reader import tracked_method
 from ..classes.submissions import (
-    SubmittedCall,
     listen,
     listen_to_creations,
     stop_listening,
     stop_listening_to_creations,
+    submitted_call,
 )
 from ..classes.tagged_output import LINES_WRITTEN_METHOD, untag, want_tags
 from ..cluster.facts import one_actor_facts
@@ -48,6 +48,8 @@ from ..settings import current
 
 SETTLE_SECONDS = 2.0  # longest a cell waits at its end for the lines its calls wrote
 TASKS_KEPT = 100_000  # calls remembered with their cell; the oldest are forgotten first
+TASK_ID_BYTES = 24
+PLACE_EVERY = 1000  # calls submitted before they are placed in their cells, if no line asked first
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 UNKNOWN_CELL = ", cell unknown)"
 
@@ -101,6 +103,8 @@ class PrintRouting:
         self.cell: CellOutput | None = None  # the running cell
         self.latest: CellOutput | None = None  # the running cell, or the last one
         self.cell_of_task: dict[bytes, CellOutput] = {}
+        self.unplaced = deque()  # (refs, cell) of the calls submitted and not yet placed
+        self.placing = threading.Lock()
         self.cell_of_actor: dict[str, CellOutput] = {}
         self.newest = Counter()  # (actor id, incarnation) -> number of the newest line arrived
         self.arrival = threading.Condition(self.lock)
@@ -134,7 +138,9 @@ class PrintRouting:
         cell, self.cell = self.cell, None
         if cell is None:
             return
-        calls, cell.calls = cell.calls, None
+        with self.placing:  # (no call is placed in the cell after its calls are taken)
+            self._place_calls()
+            calls, cell.calls = cell.calls, None
         stopped = isinstance(getattr(result, "error_in_exec", None), KeyboardInterrupt)  # Stop ends it at once
         if _ray_running():
             self.claim_lines()
@@ -148,15 +154,28 @@ class PrintRouting:
         if _ray_running():
             claim_worker_output(self.claim)
 
-    def submitted(self, call: SubmittedCall) -> None:
-        """A listener of `classes.submissions`: the call belongs to the running cell (or the latest)."""
-        cell = self.cell or self.latest
-        if cell is None:
-            return
-        task = call.done.task_id().binary()
-        self.cell_of_task[task] = cell
-        if cell.calls is not None:
-            cell.calls[task[8:].hex()] = call.done  # a call's task id ends with its actor's id
+    def submitted(self, refs, asynchronous) -> None:
+        """A listener of `classes.submissions`: the call belongs to the running cell (or the latest);
+        which call it is, is looked at later (`place_calls`), in a batch."""
+        self.unplaced.append((refs, self.cell or self.latest))
+        if len(self.unplaced) >= PLACE_EVERY:
+            self.place_calls()
+
+    def place_calls(self) -> None:
+        """Note the cell of each call submitted since last time (from any thread)."""
+        with self.placing:
+            self._place_calls()
+
+    def _place_calls(self) -> None:
+        while self.unplaced:  # (only appended to elsewhere: taken from under the lock alone)
+            refs, cell = self.unplaced.popleft()
+            call = submitted_call(refs, None)
+            if cell is None or call is None:
+                continue
+            task = call.done.binary()[:TASK_ID_BYTES]  # an object's id begins with its task's
+            self.cell_of_task[task] = cell
+            if cell.calls is not None:
+                cell.calls[task[8:].hex()] = call.done  # a call's task id ends with its actor's id
         if len(self.cell_of_task) > TASKS_KEPT:
             for old in list(itertools.islice(self.cell_of_task, TASKS_KEPT // 10)):
                 del self.cell_of_task[old]
@@ -196,6 +215,7 @@ class PrintRouting:
         """Show the tagged `lines` in their cells; returns the others, for Ray to print."""
         left, batches = [], {}
         settings = current()
+        self.place_calls()
         with self.arrival:
             for line in lines:
                 found = untag(line)

@@ -11,39 +11,43 @@ start, `--wait`, `%actors`) end without the error, and so cancel nothing.
 
 import threading
 
-from ..classes.submissions import SubmittedCall, listen, stop_listening
+from ..classes.submissions import SubmittedCall, listen, stop_listening, submitted_call
 from ..session.ray_import import import_ray
 from ..settings import current
 
-PRUNE_EVERY = 1000  # calls kept before the finished ones are let go, so their results can be freed
+PRUNE_EVERY = 1000  # new calls kept (at least) before the finished ones are let go, so their results can be freed
 
 
 class CellCalls:
     """The calls the running cell has submitted to tracked actors, finished or not."""
 
     def __init__(self):
-        self._calls: list[SubmittedCall] = []
+        self._main_thread = threading.main_thread().ident
+        self._fresh: list[tuple] = []  # (refs, asynchronous) as announced, not yet looked at
+        self._calls: list[SubmittedCall] = []  # looked at: not finished when last looked
         self._prune_at = PRUNE_EVERY
 
-    def submitted(self, call: SubmittedCall) -> None:
+    def submitted(self, refs, asynchronous) -> None:
         """A listener of `classes.submissions`: keeps the calls made by the kernel's main thread."""
-        if threading.current_thread() is not threading.main_thread():
+        if threading.get_ident() != self._main_thread:
             return
-        self._calls.append(call)
-        if len(self._calls) >= self._prune_at:
+        self._fresh.append((refs, asynchronous))
+        if len(self._fresh) >= self._prune_at:  # as many new as kept: each call is looked at a few times at most
             self._calls = self.unfinished()
-            self._prune_at = len(self._calls) + PRUNE_EVERY
+            self._prune_at = max(PRUNE_EVERY, len(self._calls))
 
     def unfinished(self) -> list[SubmittedCall]:
-        if not self._calls:  # (before Ray is asked: Ctrl-C may come while Ray is still being imported)
+        fresh, self._fresh = self._fresh, []
+        calls = self._calls + [call for refs, asynchronous in fresh if (call := submitted_call(refs, asynchronous))]
+        if not calls:  # (before Ray is asked: Ctrl-C may come while Ray is still being imported)
             return []
         ray = import_ray()
         if not ray.is_initialized():  # Ray shut down under the cell: its calls are gone
             return []
-        done = [call.done for call in self._calls]
+        done = [call.done for call in calls]
         _, pending = ray.wait(done, num_returns=len(done), timeout=0, fetch_local=False)
         pending = set(pending)
-        return [call for call in self._calls if call.done in pending]
+        return [call for call in calls if call.done in pending]
 
     def cancel(self) -> list[SubmittedCall]:
         """Cancel the calls not finished; returns them."""
@@ -56,7 +60,7 @@ class CellCalls:
         return cancelled
 
     def forget(self) -> None:
-        self._calls = []
+        self._fresh, self._calls = [], []
         self._prune_at = PRUNE_EVERY
 
 

@@ -12,22 +12,32 @@ announce calls and creations too.
 """
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-class _Listeners(list):
-    """The functions told of one kind of event, each once."""
+class _Listeners:
+    """The functions told of one kind of event, each once. The tuple of them is replaced, never
+    changed, so the calls of a submission read it without a copy or a lock."""
+
+    def __init__(self):
+        self.all = ()
 
     def add(self, listener) -> None:
-        if listener not in self:
-            self.append(listener)
+        if listener not in self.all:
+            self.all = (*self.all, listener)
 
     def discard(self, listener) -> None:
-        if listener in self:
-            self.remove(listener)
+        self.all = tuple(each for each in self.all if each != listener)
+
+    def __len__(self) -> int:
+        return len(self.all)
 
 
-_listeners = _Listeners()  # called as listener(call: SubmittedCall) after each call is submitted
+# called as listener(refs, asynchronous) after each call is submitted: what the call returned
+# (`submitted_call` makes it a `SubmittedCall`, when the listener needs one), and whether
+# the actor is async (None: unknown). Called on every call: a listener keeps what it is given
+# and looks at it later, in batches.
+_listeners = _Listeners()
 _creation_listeners = _Listeners()  # called as listener(handle) after each tracked actor is created here
 listen, stop_listening = _listeners.add, _listeners.discard
 listen_to_creations, stop_listening_to_creations = _creation_listeners.add, _creation_listeners.discard
@@ -44,13 +54,12 @@ def creating(actor_class, *args, **kwargs):
 
 def announce_creation(handle) -> None:
     """Tell the creation listeners of a tracked actor created in this process."""
-    for listener in tuple(_creation_listeners):
+    for listener in _creation_listeners.all:
         listener(handle)
 
 
-@dataclass(frozen=True)
-class SubmittedCall:
-    """One call submitted to a tracked actor, as its listeners are told of it."""
+class SubmittedCall(NamedTuple):
+    """One call submitted to a tracked actor."""
 
     target: object  # what `ray.cancel` takes: the call's object ref, or its generator
     done: object  # an object ref that is ready once the call has finished
@@ -63,18 +72,19 @@ def submitted_call(refs, asynchronous: bool | None) -> SubmittedCall | None:
         refs = refs[0] if refs else None
     if refs is None:  # `num_returns=0`: nothing to wait for or cancel
         return None
-    completed = getattr(refs, "completed", None)  # a streaming generator's end
-    return SubmittedCall(refs, completed() if completed else refs, asynchronous)
+    streams = _streams.get(type(refs))
+    if streams is None:
+        streams = _streams[type(refs)] = hasattr(type(refs), "completed")
+    return SubmittedCall(refs, refs.completed() if streams else refs, asynchronous)
+
+
+_streams = {}  # type of what a call returned -> whether it is a streaming generator, whose end is `completed()`
 
 
 def announce(refs, asynchronous: bool | None) -> None:
     """Tell the listeners of a call submitted to a tracked actor (None: whether it is async is unknown)."""
-    if not _listeners:
-        return
-    call = submitted_call(refs, asynchronous)
-    if call is not None:
-        for listener in tuple(_listeners):
-            listener(call)
+    for listener in _listeners.all:
+        listener(refs, asynchronous)
 
 
 def announcing(asynchronous: bool, inner=None):
@@ -86,12 +96,14 @@ def announcing(asynchronous: bool, inner=None):
 def _announce(invocation, asynchronous, inner):
     if inner is not None:
         invocation = inner(invocation)
-    if not _listeners:
+    if not _listeners.all:
         return invocation
+    return functools.partial(_submit, invocation, asynchronous)
 
-    def submit(args, kwargs):
-        refs = invocation(args, kwargs)
-        announce(refs, asynchronous)
-        return refs
 
-    return submit
+def _submit(invocation, asynchronous, args, kwargs):
+    """Submit one call, then tell the listeners (inline: this runs on every call)."""
+    refs = invocation(args, kwargs)
+    for listener in _listeners.all:
+        listener(refs, asynchronous)
+    return refs
