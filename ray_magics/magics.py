@@ -23,8 +23,6 @@ from .cluster.facts import read_cluster
 from .cluster.handles import is_actor_handle
 from .cluster.summary import ClusterSummary
 from .errors import ONE_LINE_ERRORS, InputError, InputTypeError, single_line
-from .live import api as live
-from .live.refresher import RAY_GONE, REFRESHER
 from .options import (
     actor_option_arguments,
     actor_options,
@@ -49,6 +47,13 @@ LOCAL_RAY_FLAGS = {
     "--object-store-memory": "object_store_memory",
     "--dashboard/--no-dashboard": "dashboard",
 }
+
+
+def live_api():
+    """The live widgets' API (`live.api`), imported when a magic first needs it, not by `%load_ext`."""
+    from .live import api
+
+    return api
 
 
 def one_line_errors(magic):
@@ -150,6 +155,8 @@ class RayMagics(Magics, RaySettings):
     @one_line_errors
     def ray_shutdown(self, line):
         """End every live widget, then stop Ray (or disconnect from the cluster)."""
+        from .live.refresher import RAY_GONE, REFRESHER
+
         no_options(line)
         REFRESHER.end_all(RAY_GONE)
         print("Ray shut down." if lifecycle.shutdown() else "Ray is not running.")
@@ -193,7 +200,7 @@ class RayMagics(Magics, RaySettings):
         args = parse_line(self.actors, line)
         check_needs(args, "interval", "watch")
         self.ensure_ray()
-        display(live.actors(args.all, args.class_name, args.watch, args.interval))
+        display(live_api().actors(args.all, args.class_name, args.watch, args.interval))
 
     @magic_arguments()
     @argument("handle", metavar="HANDLE", help="The actor handle: a name or dotted attribute path, e.g. actors.one.")
@@ -211,12 +218,12 @@ class RayMagics(Magics, RaySettings):
         args = parse_line(self.actor_progress, line)
         check_needs(args, "timeout", "wait")
         handle = resolve_name(self.shell.user_ns, args.handle)
-        live.check_ray_running()
+        live_api().check_ray_running()
         if not is_actor_handle(handle):
-            if live.are_object_refs(handle):
+            if live_api().are_object_refs(handle):
                 raise InputError(f"{args.handle} are ObjectRefs: use %refs_progress {args.handle}")
             raise InputTypeError(f"expected a Ray actor handle, got {type(handle).__name__}")
-        live.progress(handle, args.method, args.interval, args.description, args.unit, args.wait, args.timeout,
+        live_api().progress(handle, args.method, args.interval, args.description, args.unit, args.wait, args.timeout,
                       show=display)
 
     @magic_arguments()
@@ -234,10 +241,10 @@ class RayMagics(Magics, RaySettings):
         args = parse_line(self.refs_progress, line)
         check_needs(args, "timeout", "wait")
         refs = resolve_name(self.shell.user_ns, args.refs)
-        live.check_ray_running()
+        live_api().check_ray_running()
         if is_actor_handle(refs):
             raise InputError(f"{args.refs} is an actor handle: use %actor_progress {args.refs}")
-        live.progress(refs, interval=args.interval, description=args.description, unit=args.unit, wait=args.wait,
+        live_api().progress(refs, interval=args.interval, description=args.description, unit=args.unit, wait=args.wait,
                       timeout=args.timeout, show=display)
 
     @magic_arguments()
@@ -259,5 +266,5 @@ class RayMagics(Magics, RaySettings):
         if not handle_path or not method.isidentifier():
             raise InputError(f"expected HANDLE.METHOD such as sup.state, got {args.target!r}")
         handle = resolve_name(self.shell.user_ns, handle_path)
-        live.table(live.actor_method(handle, method), args.interval, args.until, args.wait, args.timeout,
+        live_api().table(live_api().actor_method(handle, method), args.interval, args.until, args.wait, args.timeout,
                    label=args.target, show=display)
