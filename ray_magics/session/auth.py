@@ -15,7 +15,6 @@ to its owner. A token given in `RAY_AUTH_TOKEN` or `RAY_AUTH_TOKEN_PATH` is the 
 
 import contextlib
 import os
-import secrets
 import stat
 import sys
 from pathlib import Path
@@ -79,5 +78,5 @@ def _made_private(path: Path) -> bool:
     except FileExistsError:
         return False
     with os.fdopen(descriptor, "w") as token_file:
-        token_file.write(secrets.token_hex(TOKEN_BYTES))
+        token_file.write(os.urandom(TOKEN_BYTES).hex())  # what `secrets.token_hex` does, without its 9 ms import
     return True
