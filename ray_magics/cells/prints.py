@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 
 from ..classes.count_reader import tracked_method
 from ..classes.submissions import (
+    call_end,
     listen,
     listen_to_creations,
     stop_listening,
     stop_listening_to_creations,
-    submitted_call,
 )
 from ..classes.tagged_output import LINES_WRITTEN_METHOD, untag, want_tags
 from ..cluster.facts import one_actor_facts
@@ -169,13 +169,13 @@ class PrintRouting:
     def _place_calls(self) -> None:
         while self.unplaced:  # (only appended to elsewhere: taken from under the lock alone)
             refs, cell = self.unplaced.popleft()
-            call = submitted_call(refs, None)
-            if cell is None or call is None:
+            end = call_end(refs)
+            if cell is None or end is None:
                 continue
-            task = call.done.binary()[:TASK_ID_BYTES]  # an object's id begins with its task's
+            task = end.binary()[:TASK_ID_BYTES]  # an object's id begins with its task's
             self.cell_of_task[task] = cell
             if cell.calls is not None:
-                cell.calls[task[8:].hex()] = call.done  # a call's task id ends with its actor's id
+                cell.calls[task[8:].hex()] = end  # a call's task id ends with its actor's id
         if len(self.cell_of_task) > TASKS_KEPT:
             for old in list(itertools.islice(self.cell_of_task, TASKS_KEPT // 10)):
                 del self.cell_of_task[old]

@@ -11,20 +11,26 @@ start, `--wait`, `%actors`) end without the error, and so cancel nothing.
 
 import threading
 
-from ..classes.submissions import SubmittedCall, listen, stop_listening, submitted_call
+from ..classes.submissions import SubmittedCall, call_end, listen, stop_listening, submitted_call
 from ..session.ray_import import import_ray
 from ..settings import current
 
-PRUNE_EVERY = 1000  # new calls kept (at least) before the finished ones are let go, so their results can be freed
+PRUNE_EVERY = 1000  # new calls (at least) before the finished ones kept from before are let go
 
 
 class CellCalls:
-    """The calls the running cell has submitted to tracked actors, finished or not."""
+    """The calls the running cell has submitted to tracked actors, finished or not.
+
+    Those finished are let go, so their results can be freed, once as many new calls as kept
+    have come (never fewer than `PRUNE_EVERY`); only the calls kept from before are looked at
+    then, as the newest have had no time to finish (a look at a pending call costs Ray
+    several times that at a finished one).
+    """
 
     def __init__(self):
         self._main_thread = threading.main_thread().ident
-        self._fresh: list[tuple] = []  # (refs, asynchronous) as announced, not yet looked at
-        self._calls: list[SubmittedCall] = []  # looked at: not finished when last looked
+        self._fresh: list[tuple] = []  # (refs, asynchronous) as announced since the last look
+        self._kept: list[tuple] = []  # those announced before it, and those it found unfinished
         self._prune_at = PRUNE_EVERY
 
     def submitted(self, refs, asynchronous) -> None:
@@ -32,22 +38,13 @@ class CellCalls:
         if threading.get_ident() != self._main_thread:
             return
         self._fresh.append((refs, asynchronous))
-        if len(self._fresh) >= self._prune_at:  # as many new as kept: each call is looked at a few times at most
-            self._calls = self.unfinished()
-            self._prune_at = max(PRUNE_EVERY, len(self._calls))
+        if len(self._fresh) >= self._prune_at:
+            self._kept = _unfinished(self._kept) + self._fresh
+            self._fresh = []
+            self._prune_at = max(PRUNE_EVERY, len(self._kept))
 
     def unfinished(self) -> list[SubmittedCall]:
-        fresh, self._fresh = self._fresh, []
-        calls = self._calls + [call for refs, asynchronous in fresh if (call := submitted_call(refs, asynchronous))]
-        if not calls:  # (before Ray is asked: Ctrl-C may come while Ray is still being imported)
-            return []
-        ray = import_ray()
-        if not ray.is_initialized():  # Ray shut down under the cell: its calls are gone
-            return []
-        done = [call.done for call in calls]
-        _, pending = ray.wait(done, num_returns=len(done), timeout=0, fetch_local=False)
-        pending = set(pending)
-        return [call for call in calls if call.done in pending]
+        return [submitted_call(*announced) for announced in _unfinished(self._kept + self._fresh)]
 
     def cancel(self) -> list[SubmittedCall]:
         """Cancel the calls not finished; returns them."""
@@ -60,8 +57,21 @@ class CellCalls:
         return cancelled
 
     def forget(self) -> None:
-        self._fresh, self._calls = [], []
+        self._fresh, self._kept = [], []
         self._prune_at = PRUNE_EVERY
+
+
+def _unfinished(announced: list[tuple]) -> list[tuple]:
+    """Of the (refs, asynchronous) announced, those of the calls not finished yet."""
+    ends = [(each, end) for each in announced if (end := call_end(each[0])) is not None]
+    if not ends:  # (before Ray is asked: Ctrl-C may come while Ray is still being imported)
+        return []
+    ray = import_ray()
+    if not ray.is_initialized():  # Ray shut down under the cell: its calls are gone
+        return []
+    _, pending = ray.wait([end for _, end in ends], num_returns=len(ends), timeout=0, fetch_local=False)
+    pending = set(pending)
+    return [each for each, end in ends if end in pending]
 
 
 def cancelled_notice(cancelled: list[SubmittedCall]) -> str:

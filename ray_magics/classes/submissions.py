@@ -68,14 +68,28 @@ class SubmittedCall(NamedTuple):
 
 def submitted_call(refs, asynchronous: bool | None) -> SubmittedCall | None:
     """The call that returned `refs` (an object ref, a list of them, a generator, or None)."""
+    target = _target(refs)
+    return None if target is None else SubmittedCall(target, _end(target), asynchronous)
+
+
+def call_end(refs):
+    """What is ready once the call that returned `refs` has finished (`SubmittedCall.done`),
+    without making a `SubmittedCall`; None for a call that returned nothing."""
+    target = _target(refs)
+    return None if target is None else _end(target)
+
+
+def _target(refs):
     if isinstance(refs, (list, tuple)):
-        refs = refs[0] if refs else None
-    if refs is None:  # `num_returns=0`: nothing to wait for or cancel
-        return None
-    streams = _streams.get(type(refs))
+        return refs[0] if refs else None
+    return refs  # None for `num_returns=0`: nothing to wait for or cancel
+
+
+def _end(target):
+    streams = _streams.get(type(target))
     if streams is None:
-        streams = _streams[type(refs)] = hasattr(type(refs), "completed")
-    return SubmittedCall(refs, refs.completed() if streams else refs, asynchronous)
+        streams = _streams[type(target)] = hasattr(type(target), "completed")
+    return target.completed() if streams else target
 
 
 _streams = {}  # type of what a call returned -> whether it is a streaming generator, whose end is `completed()`
