@@ -115,28 +115,33 @@ def define_actor_class(shell, kind, variant, first_line):
     return shell.user_ns[name]
 
 
-def start_actors(shell):
-    """`ACTORS_PER_VARIANT` live actors per kind and variant: `{kind: {variant: [handles]}}`."""
+def start_actors(shell, kind):
+    """`ACTORS_PER_VARIANT` live actors of `kind` per variant: `{variant: [handles]}`."""
     import ray
 
-    handles = {}
-    for kind in ACTOR_KINDS:
-        handles[kind] = {}
-        for variant, first_line in VARIANTS:
-            actor_class = define_actor_class(shell, kind, variant, first_line)
-            handles[kind][variant] = [actor_class.remote() for _ in range(ACTORS_PER_VARIANT)]
-    ray.get([actor.ping.remote() for by_variant in handles.values() for actors in by_variant.values()
-             for actor in actors])
-    return handles
+    by_variant = {}
+    for variant, first_line in VARIANTS:
+        actor_class = define_actor_class(shell, kind, variant, first_line)
+        by_variant[variant] = [actor_class.remote() for _ in range(ACTORS_PER_VARIANT)]
+    ray.get([actor.ping.remote() for actors in by_variant.values() for actor in actors])
+    return by_variant
 
 
-def warm_up(handles):
+def stop_actors(by_variant):
+    """Kill the actors, so that those of the next kind are measured alone."""
+    import ray
+
+    for actors in by_variant.values():
+        for actor in actors:
+            ray.kill(actor)
+
+
+def warm_up(by_variant):
     """Call every actor in every mode for `WARMUP_SECONDS`."""
-    for by_variant in handles.values():
-        for actors in by_variant.values():
-            for actor in actors:
-                for run in MODES.values():
-                    run(actor, WARMUP_SECONDS)
+    for actors in by_variant.values():
+        for actor in actors:
+            for run in MODES.values():
+                run(actor, WARMUP_SECONDS)
 
 
 def sequential_calls(handle, seconds):
@@ -184,30 +189,28 @@ def measure_round(mode, by_variant, shuffler):
     return pooled
 
 
-def measure_rounds(handles):
+def measure_rounds(kind, by_variant, shuffler):
     """(Calls, seconds) per (kind, mode) and variant: one pair per round."""
-    shuffler = random.Random(0)
-    rates = {(kind, mode): {variant: [] for variant in handles[kind]} for kind in handles for mode in MODES}
+    rates = {(kind, mode): {variant: [] for variant in by_variant} for mode in MODES}
     for _ in range(ROUNDS):
-        for (kind, mode), by_variant in rates.items():
-            for variant, pooled in measure_round(mode, handles[kind], shuffler).items():
-                by_variant[variant].append(pooled)
+        for (_, mode), rounds in rates.items():
+            for variant, pooled in measure_round(mode, by_variant, shuffler).items():
+                rounds[variant].append(pooled)
     return rates
 
 
-def check_tracking(handles):
+def check_tracking(kind, by_variant):
     """One line per tracked actor: the calls it counted against the calls it served."""
     import ray
 
     import ray_magics
 
     lines = []
-    for kind, by_variant in handles.items():
-        for index, handle in enumerate(by_variant["tracked"]):
-            served = ray.get(handle.ping.remote())
-            counted = ray_magics.calls(handle)["ping"]
-            verdict = "exact" if counted == served else "WRONG"
-            lines.append(f"{kind} tracked actor {index + 1} counted {counted} of {served} calls served ({verdict})")
+    for index, handle in enumerate(by_variant["tracked"]):
+        served = ray.get(handle.ping.remote())
+        counted = ray_magics.calls(handle)["ping"]
+        verdict = "exact" if counted == served else "WRONG"
+        lines.append(f"{kind} tracked actor {index + 1} counted {counted} of {served} calls served ({verdict})")
     return lines
 
 
@@ -310,14 +313,20 @@ def benchmark_throughput():
           " then over the whole run")
     print(f"  target tracked/plain ≥ {TRACKED_TARGET} over the run; 'within noise' when nearer to it than"
           " plain again/plain is to 1")
+    print("  each kind's actors alone: those of the other kind are started after, or killed before")
     shell = new_shell()
+    rates, tracking, shuffler = {}, [], random.Random(0)
     with contextlib.redirect_stdout(io.StringIO()) as setup:
         shell.run_line_magic("load_ext", "ray_magics")
         shell.run_line_magic("ray_init", "")
-        handles = start_actors(shell)
+    for kind in ACTOR_KINDS:
+        with contextlib.redirect_stdout(setup):
+            by_variant = start_actors(shell, kind)
+        warm_up(by_variant)
+        rates.update(measure_rounds(kind, by_variant, shuffler))
+        tracking += check_tracking(kind, by_variant)
+        stop_actors(by_variant)
     print(textwrap.indent(setup.getvalue(), "  | "))
-    warm_up(handles)
-    rates = measure_rounds(handles)
     print_table(
         ("actor, mode", *(variant for variant, _ in VARIANTS),
          *(f"{variant}/plain: rounds, run" for variant, _ in VARIANTS[1:]), "target"),
@@ -326,7 +335,7 @@ def benchmark_throughput():
     sync_sequential = rates[("sync", "sequential")]
     print_headline(sync_sequential)
     print_modelled(statistics.median(map(rate, sync_sequential["plain"])))
-    for line in check_tracking(handles):
+    for line in tracking:
         print(f"  {line}")
     with contextlib.redirect_stdout(io.StringIO()):
         shell.run_line_magic("ray_shutdown", "")
