@@ -19,7 +19,8 @@ It prints three measurements (about 2-3 minutes on 2 cores):
    its actors within each round (the median of the rounds, with the lowest and highest) and
    over the whole run. Beside the measured sync sequential ratio, a modelled one, labelled
    as such: plain's measured call time plus what tracking adds to a direct in-process call
-   of the method.
+   of the method. Then what the kernel adds to each call (its listeners, for Stop and the
+   prints), measured as its main thread's CPU with them on and off on one actor.
 2. The time of `%load_ext ray_magics` in fresh processes, and whether it imported Ray.
 3. The RSS of the processes the default `%ray_init` starts (driver excluded), and whether
    `%ray_shutdown` leaves any of them behind.
@@ -56,6 +57,8 @@ WARMUP_SECONDS = 0.2
 BATCH = 1000
 TRACKED_TARGET = 0.99
 TRACKING_COST_CALLS = 200_000
+KERNEL_COST_PAIRS = 30
+KERNEL_COST_CALLS = 1000
 
 LOAD_EXT_RUNS = 5
 LOAD_EXT_TARGET_MS = 50
@@ -282,6 +285,39 @@ def print_headline(by_variant):
     )
 
 
+def print_kernel_cost(shell):
+    """Measured on one tracked sync actor, where the actors' noise does not reach: the CPU of
+    the kernel's main thread per sequential call, with the kernel's listeners of each call
+    (Stop's, the prints') on and then off, `KERNEL_COST_PAIRS` times; their difference."""
+    import ray
+
+    from ray_magics.classes import submissions
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        shell.run_cell_magic("actor", "", SYNC_BODY.format(name="KernelCostCounter"))
+    actor = shell.user_ns["KernelCostCounter"].remote()
+    ray.get([actor.ping.remote() for _ in range(BATCH)])
+    listeners = submissions._listeners.all
+    on, off = [], []
+    try:
+        for _ in range(KERNEL_COST_PAIRS):
+            for listening, times in ((listeners, on), ((), off)):
+                submissions._listeners.all = listening
+                started = time.thread_time()
+                for _ in range(KERNEL_COST_CALLS):
+                    ray.get(actor.ping.remote())
+                times.append((time.thread_time() - started) / KERNEL_COST_CALLS)
+    finally:
+        submissions._listeners.all = listeners
+    ray.kill(actor)
+    added = [with_them - without for with_them, without in zip(on, off, strict=True)]
+    print(
+        f"  measured: the kernel's listeners add {statistics.median(added) * 1e6:.1f} µs of its main thread's CPU"
+        f" to a sequential call (median of {KERNEL_COST_PAIRS} pairs of {KERNEL_COST_CALLS:,} calls with them on,"
+        f" then off; the main thread spends {statistics.median(off) * 1e6:.0f} µs per call without them)"
+    )
+
+
 def print_modelled(plain_sequential_rate):
     """A model, not a measurement: the same ratio if a tracked Ray call cost a plain one plus
     what tracking adds to a direct call of the method, timed in-process where Ray's noise does not reach."""
@@ -335,6 +371,7 @@ def benchmark_throughput():
     sync_sequential = rates[("sync", "sequential")]
     print_headline(sync_sequential)
     print_modelled(statistics.median(map(rate, sync_sequential["plain"])))
+    print_kernel_cost(shell)
     for line in tracking:
         print(f"  {line}")
     with contextlib.redirect_stdout(io.StringIO()):
