@@ -48,7 +48,6 @@ from ..settings import current
 
 SETTLE_SECONDS = 2.0  # longest a cell waits at its end for the lines its calls wrote
 TASKS_KEPT = 100_000  # calls remembered with their cell; the oldest are forgotten first
-TASK_ID_BYTES = 24
 PLACE_EVERY = 1000  # calls submitted before they are placed in their cells, if no line asked first
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 UNKNOWN_CELL = ", cell unknown)"
@@ -172,7 +171,7 @@ class PrintRouting:
             end = call_end(refs)
             if cell is None or end is None:
                 continue
-            task = end.binary()[:TASK_ID_BYTES]  # an object's id begins with its task's
+            task = end.task_id().binary()
             self.cell_of_task[task] = cell
             if cell.calls is not None:
                 cell.calls[task[8:].hex()] = end  # a call's task id ends with its actor's id
