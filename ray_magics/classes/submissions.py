@@ -116,8 +116,7 @@ def _announce(invocation, asynchronous, inner):
 
 
 def _submit(invocation, asynchronous, args, kwargs):
-    """Submit one call, then tell the listeners (inline: this runs on every call)."""
+    """Submit one call, then tell the listeners."""
     refs = invocation(args, kwargs)
-    for listener in _listeners.all:
-        listener(refs, asynchronous)
+    announce(refs, asynchronous)
     return refs
