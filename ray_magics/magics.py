@@ -218,12 +218,13 @@ class RayMagics(Magics, RaySettings):
         args = parse_line(self.actor_progress, line)
         check_needs(args, "timeout", "wait")
         handle = resolve_name(self.shell.user_ns, args.handle)
-        live_api().check_ray_running()
+        live = live_api()
+        live.check_ray_running()
         if not is_actor_handle(handle):
-            if live_api().are_object_refs(handle):
+            if live.are_object_refs(handle):
                 raise InputError(f"{args.handle} are ObjectRefs: use %refs_progress {args.handle}")
             raise InputTypeError(f"expected a Ray actor handle, got {type(handle).__name__}")
-        live_api().progress(handle, args.method, args.interval, args.description, args.unit, args.wait, args.timeout,
+        live.progress(handle, args.method, args.interval, args.description, args.unit, args.wait, args.timeout,
                       show=display)
 
     @magic_arguments()
@@ -241,10 +242,11 @@ class RayMagics(Magics, RaySettings):
         args = parse_line(self.refs_progress, line)
         check_needs(args, "timeout", "wait")
         refs = resolve_name(self.shell.user_ns, args.refs)
-        live_api().check_ray_running()
+        live = live_api()
+        live.check_ray_running()
         if is_actor_handle(refs):
             raise InputError(f"{args.refs} is an actor handle: use %actor_progress {args.refs}")
-        live_api().progress(refs, interval=args.interval, description=args.description, unit=args.unit, wait=args.wait,
+        live.progress(refs, interval=args.interval, description=args.description, unit=args.unit, wait=args.wait,
                       timeout=args.timeout, show=display)
 
     @magic_arguments()
@@ -266,5 +268,6 @@ class RayMagics(Magics, RaySettings):
         if not handle_path or not method.isidentifier():
             raise InputError(f"expected HANDLE.METHOD such as sup.state, got {args.target!r}")
         handle = resolve_name(self.shell.user_ns, handle_path)
-        live_api().table(live_api().actor_method(handle, method), args.interval, args.until, args.wait, args.timeout,
+        live = live_api()
+        live.table(live.actor_method(handle, method), args.interval, args.until, args.wait, args.timeout,
                    label=args.target, show=display)
