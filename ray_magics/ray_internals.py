@@ -298,9 +298,10 @@ RAY_PRINTER = "ray_print_logs"  # the name of Ray's handler that prints the work
 
 
 def claim_worker_output(claim) -> None:
-    """Let `claim(lines, ray_tag)` take lines of the workers' output before Ray prints them: it
-    returns those it leaves to Ray. `ray_tag` is the `(Name pid=…)` Ray puts in front of the
-    lines, or None where Ray already put it in front of each line (Ray Client). Installed on
+    """Let `claim(lines, ray_tag, source)` take lines of the workers' output before Ray prints them:
+    it returns those it leaves to Ray. `ray_tag` is the `(Name pid=…)` Ray puts in front of the
+    lines, or None where Ray already put it in front of each line (Ray Client); `source` tells
+    apart the log files the lines come from (through Ray Client, only their stream). Installed on
     the driver's printer, again after each `ray.init`, and on Ray Client's; calls with the same
     `claim` change nothing.
 
@@ -325,7 +326,7 @@ def _claiming_printer(printer, claim):
 
     def claiming(data):
         lines = data.get("lines") or []
-        left = _claimed(claim, lines, _ray_tag(data))
+        left = _claimed(claim, lines, _ray_tag(data), (data.get("ip"), data.get("pid"), data.get("is_err")))
         if left == lines:
             printer(data)
         elif left:
@@ -339,7 +340,7 @@ def _claiming_printer(printer, claim):
 def _claiming_client_printer(stdstream, claim):
     @functools.wraps(stdstream)
     def claiming(client, level, msg):
-        left = _claimed(claim, msg.splitlines(), None)
+        left = _claimed(claim, msg.splitlines(), None, level)
         if left:
             stdstream(client, level, "".join(line + "\n" for line in left))
 
@@ -348,12 +349,12 @@ def _claiming_client_printer(stdstream, claim):
     return claiming
 
 
-def _claimed(claim, lines, ray_tag):
+def _claimed(claim, lines, ray_tag, source):
     """The lines `claim` leaves to Ray: all of them if it fails, so that none is lost."""
     if not lines:
         return lines
     try:
-        return claim(lines, ray_tag)
+        return claim(lines, ray_tag, source)
     except Exception:  # noqa: BLE001 - Ray's printer then shows every line
         return lines
 

@@ -36,7 +36,9 @@ class ServerKernel(Kernel):
     def __init__(self, connection_file: Path):  # the server, not this process, owns the kernel
         self.client = BlockingKernelClient(connection_file=str(connection_file))
         self.client.load_connection_file()
-        self.client.start_channels()
+        # No heartbeat: a kernel still importing misses the first ones, and the wait would take it
+        # for dead. It answers kernel_info once it runs, and a dead one runs out the timeout.
+        self.client.start_channels(hb=False)
         self.client.wait_for_ready(timeout=KERNEL_START_SECONDS)
 
     def summary_rows(self, magic: str) -> dict[str, str]:

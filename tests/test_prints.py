@@ -105,7 +105,7 @@ def test_bytes_become_text_with_replacement_characters_even_split_mid_character(
 
 
 def test_a_line_through_ray_client_keeps_what_ray_put_before_its_tag():
-    tagged = untag("\x1b[36m(Talker pid=7)\x1b[0m \x1b]ray_magics;ab;0f;12;cd;e\x07hi")
+    tagged = untag("\x1b[36m(Talker pid=7)\x1b[0m \x1b]ray_magics;ab;0f;12;cd;e;2\x07hi")
     assert tagged == ("ab", "0f", 12, "cd", "stderr", "\x1b[36m(Talker pid=7)\x1b[0m ", "hi")
     assert untag("(Talker pid=7) plain") is None
 
@@ -113,13 +113,43 @@ def test_a_line_through_ray_client_keeps_what_ray_put_before_its_tag():
 def test_a_line_that_arrives_twice_shows_once_and_a_restarted_actor_starts_its_numbers_anew(ip, capsys):
     routing = PrintRouting(ip)  # in terminal IPython: lines print as they come
     routing.cell_starts(None)
-    first = ["\x1b]ray_magics;a1;0f;1;;o\x07one", "\x1b]ray_magics;a1;0f;2;;e\x07two"]
-    assert routing.claim(first, "(T pid=1)") == []
-    assert routing.claim([*first, "untagged"], "(T pid=1)") == ["untagged"]  # two nodes sharing their log files
-    assert routing.claim(["\x1b]ray_magics;a1;9c;1;;o\x07again"], "(T pid=2)") == []  # the actor restarted
+    first = ["\x1b]ray_magics;a1;0f;1;;o;3\x07one", "\x1b]ray_magics;a1;0f;2;;e;3\x07two"]
+    assert routing.claim(first, "(T pid=1)", 1) == []
+    assert routing.claim([*first, "untagged"], "(T pid=1)", 1) == ["untagged"]  # two nodes sharing their log files
+    assert routing.claim(["\x1b]ray_magics;a1;9c;1;;o;5\x07again"], "(T pid=2)", 2) == []  # the actor restarted
     shown = capsys.readouterr()
     assert shown.out == "(T pid=1, cell unknown) one\n(T pid=2, cell unknown) again\n"
     assert shown.err == "(T pid=1, cell unknown) two\n"
+
+
+def test_a_line_that_rays_log_monitor_hands_over_in_two_pieces_shows_whole_wherever_it_was_cut(ip, capsys):
+    """Ray's log monitor reads a worker's file up to its end, which may fall inside a line: the
+    first piece ends one batch, the rest (maybe only the newline) starts the next."""
+    stdout, _, _, real_out, _ = tagging()
+    stdout.write("first line\nlast\n")
+    written = real_out.getvalue()
+    routing = PrintRouting(ip)
+    routing.cell_starts(None)
+    for cut in range(1, len(written)):
+        routing.newest.clear()
+        batches = [written[:cut].split("\n"), written[cut:].split("\n")]
+        for lines in batches:  # as Ray's log monitor publishes them: no newlines, no empty last line
+            if lines and lines[-1] == "":
+                lines.pop()
+            assert routing.claim(lines, "(T pid=1)", ("ip", 1, False)) == []
+        assert capsys.readouterr().out == "(T pid=1, cell unknown) first line\n(T pid=1, cell unknown) last\n", cut
+    assert routing.pieces.stale(0) == []  # nothing held once every piece came
+
+
+def test_a_first_piece_whose_rest_never_comes_shows_at_the_cells_end_as_far_as_it_came(ip, capsys):
+    routing = PrintRouting(ip)
+    routing.cell_starts(None)
+    assert routing.claim(["\x1b]ray_magics;a1;0f;1;;o;5\x07whole", "\x1b]ray_magics;a1;0f;2"], "(T pid=1)", 1) == []
+    assert routing.claim(["\x1b]ray_magics;a1;0f;3;;o;9\x07cut h"], "(T pid=2)", 2) == []
+    assert capsys.readouterr().out == "(T pid=1, cell unknown) whole\n"
+    routing.show_stale_pieces(older_than=0)  # (the piece that ends inside its tag holds nothing of its line)
+    assert capsys.readouterr().out == "(T pid=2, cell unknown) cut h\n"
+    assert routing.pieces.stale(0) == []
 
 
 @pytest.fixture(scope="module")

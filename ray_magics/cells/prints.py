@@ -45,6 +45,7 @@ from ..ray_internals import (
 from ..session.ray_import import import_ray, ray_imported
 from ..session.waits import SLICE, ready_within
 from ..settings import current
+from .line_pieces import LinePieces
 
 SETTLE_SECONDS = 2.0  # longest a cell waits at its end for the lines its calls wrote
 TASKS_KEPT = 100_000  # calls remembered with their cell; the oldest are forgotten first
@@ -109,6 +110,7 @@ class PrintRouting:
         self.arrival = threading.Condition(self.lock)
         self.pending: set[CellOutput] = set()  # cells with lines left out and not yet said
         self.written = WrittenLines()
+        self.pieces = LinePieces()
 
     def register(self) -> None:
         want_tags(True)
@@ -145,6 +147,7 @@ class PrintRouting:
             self.claim_lines()
             if calls and current().prints_in_cells and not stopped:
                 self.settle(calls)
+            self.show_stale_pieces()
         cell.ended = True
         self.say_left_out(force=True)
 
@@ -210,12 +213,23 @@ class PrintRouting:
 
     # ----------------------------------------------------------------- Ray's log thread
 
-    def claim(self, lines, ray_tag) -> list[str]:
-        """Show the tagged `lines` in their cells; returns the others, for Ray to print."""
+    def show_stale_pieces(self, older_than: float = SETTLE_SECONDS) -> None:
+        """Show the lines of which only a first piece came, `older_than` seconds ago, as far as they came."""
+        with self.lock:
+            stale = self.pieces.stale(older_than)
+        for piece, ray_tag in stale:
+            if untag(piece) is not None:  # (a piece that ends inside the tag holds none of the line)
+                self.claim([piece], ray_tag, None)
+
+    def claim(self, lines, ray_tag, source) -> list[str]:
+        """Show the tagged `lines` (a batch from `source`, None for lines whole already) in their
+        cells; returns the others, for Ray to print."""
         left, batches = [], {}
         settings = current()
         self.place_calls()
         with self.arrival:
+            if source is not None:
+                lines = self.pieces.whole(source, lines, ray_tag)
             for line in lines:
                 found = untag(line)
                 if found is None:

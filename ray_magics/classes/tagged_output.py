@@ -6,7 +6,8 @@ actor whose class asks for it (`TAGGING_ATTRIBUTE`, set while a kernel shows pri
 cells) replaces its process's `sys.stdout` and `sys.stderr` with `TaggingStream`s: each
 complete line goes to the real stdout with a tag in front naming the actor, its process
 (`incarnation`: a restarted actor has a new one), the line's number in that process, the call
-being served (none in the actor's own threads) and the stream. The kernel reads the tag
+being served (none in the actor's own threads), the stream and the length of the line's text
+(Ray's log monitor may hand a line over in two pieces: `tagged_piece`). The kernel reads the tag
 (`untag`) to show the line in the cell that made the call; by the numbers it knows when every
 line written has arrived, and drops a line that arrives twice. Both streams go through
 stdout, so one actor's lines keep their order. A line left without its newline is sent when the call
@@ -29,8 +30,9 @@ LONGEST_LINE = 10_000  # characters of a line sent; the rest are counted
 RAY_MARKS = re.compile(r"^:(actor_name|task_name|job_id):|__ray_tqdm_magic_token__")
 
 # An operating system command escape sequence: a terminal shows nothing of it.
-_TAG = "\x1b]ray_magics;{actor};{incarnation};{number};{task};{stream}\x07"
-_TAGGED = re.compile(r"\x1b\]ray_magics;([0-9a-f]*);([0-9a-f]*);([0-9]+);([0-9a-f]*);([oe])\x07")
+TAG_START = "\x1b]ray_magics;"
+_TAG = TAG_START + "{actor};{incarnation};{number};{task};{stream};{length}\x07"
+_TAGGED = re.compile(r"\x1b\]ray_magics;([0-9a-f]*);([0-9a-f]*);([0-9]+);([0-9a-f]*);([oe]);([0-9]+)\x07")
 STREAMS = {"o": "stdout", "e": "stderr"}
 
 
@@ -49,9 +51,20 @@ def untag(line: str) -> TaggedLine | None:
     found = _TAGGED.search(line)
     if found is None:
         return None
-    actor, incarnation, number, task, stream = found.groups()
+    actor, incarnation, number, task, stream, _ = found.groups()
     return TaggedLine(actor, incarnation, int(number), task, STREAMS[stream], line[: found.start()],
                       line[found.end():])
+
+
+def tagged_piece(line: str) -> tuple[str, bool] | None:
+    """(What comes before the tag, whether the line is whole) of a tagged line, or of its first piece
+    (the tag's start, or the tag and less text than it says); None for an untagged line."""
+    start = line.find(TAG_START)
+    if start < 0:
+        start = line.rfind("\x1b")
+        return (line[:start], False) if start >= 0 and TAG_START.startswith(line[start:]) else None
+    found = _TAGGED.match(line, start)
+    return line[:start], found is not None and len(line) - found.end() >= int(found.group(6))
 
 
 class TaggedOutput:
@@ -104,7 +117,7 @@ class TaggedOutput:
             if not RAY_MARKS.search(line):
                 self.lines += 1
                 tag = _TAG.format(actor=self.actor, incarnation=self.incarnation, number=self.lines, task=task,
-                                  stream=stream)
+                                  stream=stream, length=len(line))
                 out.append(f"{tag}{line}\n")
             elif own is self.real:
                 out.append(line + "\n")
