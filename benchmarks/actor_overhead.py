@@ -14,13 +14,16 @@ It prints three measurements (about 2-3 minutes on 2 cores):
    list), for a sync and an async actor. Each variant has several actors: one actor process
    can run a few percent faster or slower than another of the same class for the whole run
    (where the machine's scheduler put it), which one actor per variant takes for the
-   variant's cost. After a warm-up, every actor takes short turns in shuffled order over
-   several rounds. Reported: each variant's median calls/s; its ratio to plain, pooled over
+   variant's cost. After a warm-up, every actor takes turns in shuffled order over several
+   rounds: one call each (sequential), so that each actor is called as often as the others, or
+   one batch each. Reported: each variant's median calls/s; its ratio to plain, pooled over
    its actors within each round (the median of the rounds, with the lowest and highest) and
    over the whole run. Beside the measured sync sequential ratio, a modelled one, labelled
    as such: plain's measured call time plus what tracking adds to a direct in-process call
    of the method. Then what the kernel adds to each call (its listeners, for Stop and the
-   prints), measured as its main thread's CPU with them on and off on one actor.
+   prints), measured as its main thread's CPU with them on and off on one actor; and where a
+   sync actor's sequential call spends its time (the CPU of the actor's process and of the
+   kernel's, and the wall time) for one plain actor, one with a group and one tracked.
 2. The time of `%load_ext ray_magics` in fresh processes, and whether it imported Ray.
 3. The RSS of the processes the default `%ray_init` starts (driver excluded), and whether
    `%ray_shutdown` leaves any of them behind.
@@ -50,15 +53,16 @@ from .reporting import new_shell, print_table
 
 ROUNDS = 7
 ACTORS_PER_VARIANT = 4
-TURN_SECONDS = 0.025  # a sequential turn; a batch turn is one batch
-SEQUENTIAL_TURNS = 8  # turns of each actor in a round of sequential calls
-BATCH_TURNS = 1
+SEQUENTIAL_ROUND_SECONDS = 4.0  # a round of sequential calls; a batch round is one batch per actor
 WARMUP_SECONDS = 0.2
 BATCH = 1000
 TRACKED_TARGET = 0.99
 TRACKING_COST_CALLS = 200_000
 KERNEL_COST_PAIRS = 30
 KERNEL_COST_CALLS = 1000
+CPU_SPLIT_BLOCKS = 6
+CPU_SPLIT_CALLS = 2000  # a block: enough calls that the CPU clock's 10 ms tick is 5 µs a call
+CPU_SPLIT_VARIANTS = ("plain", "plain, a group", "tracked")
 
 LOAD_EXT_RUNS = 5
 LOAD_EXT_TARGET_MS = 50
@@ -148,15 +152,17 @@ def warm_up(by_variant):
 
 
 def sequential_calls(handle, seconds):
-    """One `ray.get(handle.ping.remote())` after another for `seconds`: (calls, seconds taken)."""
+    """One `ray.get(handle.ping.remote())` after another, for at least one call and `seconds`:
+    (calls, seconds taken)."""
     import ray
 
     calls = 0
     start = time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
+    while True:
         ray.get(handle.ping.remote())
         calls += 1
-    return calls, elapsed
+        if (elapsed := time.perf_counter() - start) >= seconds:
+            return calls, elapsed
 
 
 def batch_calls(handle, seconds):
@@ -166,30 +172,33 @@ def batch_calls(handle, seconds):
 
     calls = 0
     start = time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
+    while True:
         ray.get([handle.ping.remote() for _ in range(BATCH)])
         calls += BATCH
-    return calls, elapsed
+        if (elapsed := time.perf_counter() - start) >= seconds:
+            return calls, elapsed
 
 
 MODES = {"sequential": sequential_calls, f"batch {BATCH}": batch_calls}
-TURNS = {"sequential": SEQUENTIAL_TURNS, f"batch {BATCH}": BATCH_TURNS}
 
 
 def measure_round(mode, by_variant, shuffler):
-    """(Calls, seconds) per variant, pooled over its actors: each actor takes `TURNS[mode]`
-    turns, all actors in a new shuffled order each time, so that load elsewhere on the machine
-    hits all alike."""
-    run = MODES[mode]
+    """(Calls, seconds) per variant, pooled over its actors, the actors taking turns in a new
+    shuffled order each pass, so that load elsewhere on the machine hits all alike: a call each
+    for `SEQUENTIAL_ROUND_SECONDS` (sequential), or one batch each. With a call as the turn,
+    every actor is called as often as the others (one called more often answers sooner) and a
+    change of load between two calls hits every variant alike."""
     turns = [(variant, actor) for variant, actors in by_variant.items() for actor in actors]
     pooled = {variant: [0, 0.0] for variant in by_variant}
-    for _ in range(TURNS[mode]):
+    end = time.perf_counter() + (SEQUENTIAL_ROUND_SECONDS if mode == "sequential" else 0)
+    while True:
         shuffler.shuffle(turns)
         for variant, actor in turns:
-            made, taken = run(actor, TURN_SECONDS)
+            made, taken = MODES[mode](actor, 0)
             pooled[variant][0] += made
             pooled[variant][1] += taken
-    return pooled
+        if time.perf_counter() >= end:
+            return pooled
 
 
 def measure_rounds(kind, by_variant, shuffler):
@@ -318,6 +327,47 @@ def print_kernel_cost(shell):
     )
 
 
+def print_cpu_split(shell):
+    """Where a sync actor's sequential call spends its time, for one actor of each of
+    `CPU_SPLIT_VARIANTS`: the CPU of the actor's process and of this (the kernel's) process, and
+    the wall time, per call; the medians of `CPU_SPLIT_BLOCKS` blocks, the variants in turn."""
+    import ray
+
+    from ray_magics.cluster.facts import one_actor_facts
+    from ray_magics.ray_internals import actor_id
+
+    first_lines = dict(VARIANTS)
+    with contextlib.redirect_stdout(io.StringIO()):
+        actors = {variant: define_actor_class(shell, "sync", variant, first_lines[variant]).remote()
+                  for variant in CPU_SPLIT_VARIANTS}
+    ray.get([actor.ping.remote() for actor in actors.values()])
+    kernel = psutil.Process()
+    processes = {variant: psutil.Process(one_actor_facts(actor_id(actor)).pid) for variant, actor in actors.items()}
+    blocks = {variant: [] for variant in actors}
+    for _ in range(CPU_SPLIT_BLOCKS):
+        for variant, actor in actors.items():
+            before = (cpu_seconds(processes[variant]), cpu_seconds(kernel), time.perf_counter())
+            for _ in range(CPU_SPLIT_CALLS):
+                ray.get(actor.ping.remote())
+            after = (cpu_seconds(processes[variant]), cpu_seconds(kernel), time.perf_counter())
+            blocks[variant].append([(end - start) / CPU_SPLIT_CALLS for start, end in zip(before, after, strict=True)])
+    for actor in actors.values():
+        ray.kill(actor)
+    medians = {variant: [statistics.median(part) * 1e6 for part in zip(*rows, strict=True)]
+               for variant, rows in blocks.items()}
+    print(f"  measured, one sync actor each, {CPU_SPLIT_BLOCKS} blocks of {CPU_SPLIT_CALLS:,} sequential calls,"
+          " per call (medians):")
+    for variant, (actor_cpu, kernel_cpu, wall) in medians.items():
+        print(f"    {variant:<16} actor process CPU {actor_cpu:4.0f} µs, kernel process CPU {kernel_cpu:4.0f} µs,"
+              f" wall {wall:5.0f} µs (/plain {medians['plain'][2] / wall:.3f})")
+
+
+def cpu_seconds(process):
+    """User and system CPU seconds of a process so far."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
 def print_modelled(plain_sequential_rate):
     """A model, not a measurement: the same ratio if a tracked Ray call cost a plain one plus
     what tracking adds to a direct call of the method, timed in-process where Ray's noise does not reach."""
@@ -341,8 +391,8 @@ def benchmark_throughput():
     """Section 1: define the actors in an IPython shell, measure, report, shut Ray down."""
     print("1. Throughput of 1:1 actor calls, calls/s")
     print(
-        f"  {ACTORS_PER_VARIANT} actors per variant; {ROUNDS} rounds, in each every actor takes {SEQUENTIAL_TURNS}"
-        f" turns of {TURN_SECONDS:g} s (sequential) or {BATCH_TURNS} of one batch, all in shuffled order"
+        f"  {ACTORS_PER_VARIANT} actors per variant; {ROUNDS} rounds, in each every actor takes turns of one call"
+        f" for {SEQUENTIAL_ROUND_SECONDS:g} s (sequential), or one turn of one batch, all in shuffled order"
     )
     print(f"  sequential: one ray.get per call ('sync'); batch: {BATCH} calls submitted, then one ray.get ('async')")
     print("  ratios to plain, pooled over each variant's actors: the median of the rounds (lowest-highest),"
@@ -372,6 +422,7 @@ def benchmark_throughput():
     print_headline(sync_sequential)
     print_modelled(statistics.median(map(rate, sync_sequential["plain"])))
     print_kernel_cost(shell)
+    print_cpu_split(shell)
     for line in tracking:
         print(f"  {line}")
     with contextlib.redirect_stdout(io.StringIO()):
