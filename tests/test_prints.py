@@ -150,6 +150,13 @@ def test_a_first_piece_whose_rest_never_comes_shows_at_the_cells_end_as_far_as_i
     routing.show_stale_pieces(older_than=0)  # (the piece that ends inside its tag holds nothing of its line)
     assert capsys.readouterr().out == "(T pid=2, cell unknown) cut h\n"
     assert routing.pieces.stale(0) == []
+    ip.run_line_magic("config", "RayMagics.prints_in_cells = False")
+    try:  # left to Ray: printed as Ray prints a line
+        assert routing.claim(["\x1b]ray_magics;a1;0f;4;;o;9\x07cut t"], "(T pid=3)", 3) == []
+        routing.show_stale_pieces(older_than=0)
+        assert capsys.readouterr().out == "(T pid=3) cut t\n"
+    finally:
+        ip.run_line_magic("config", "RayMagics.prints_in_cells = True")
 
 
 @pytest.fixture(scope="module")

@@ -24,16 +24,14 @@ class LinePieces:
     def whole(self, source, lines: list[str], ray_tag: str | None) -> list[str]:
         """`lines`, a batch from `source`, with a piece held from its last batch joined to its rest,
         and without its last line if that is a first piece."""
-        if lines and self._ends:
-            first = lines[0]
-            for key in [key for key in self._ends if key[0] == source and first.startswith(key[1])]:
-                piece, _, _ = self._ends.pop(key)
-                rest = first[len(key[1]):]
-                if piece is not None:
-                    lines = [piece + rest, *lines[1:]]
-                elif not rest.strip():  # the newline of a whole line
-                    lines = lines[1:]
-                break
+        key = next((key for key in self._ends if key[0] == source and lines and lines[0].startswith(key[1])), None)
+        if key is not None:
+            piece, _, _ = self._ends.pop(key)
+            rest = lines[0][len(key[1]):]
+            if piece is not None:
+                lines = [piece + rest, *lines[1:]]
+            elif not rest.strip():  # the newline of a whole line
+                lines = lines[1:]
         if lines:
             found = tagged_piece(lines[-1])
             if found is not None:

@@ -214,22 +214,29 @@ class PrintRouting:
     # ----------------------------------------------------------------- Ray's log thread
 
     def show_stale_pieces(self, older_than: float = SETTLE_SECONDS) -> None:
-        """Show the lines of which only a first piece came, `older_than` seconds ago, as far as they came."""
+        """Show the lines of which only a first piece came, `older_than` seconds ago, as far as they
+        came: in their cells, or printed here as Ray would print them."""
         with self.lock:
             stale = self.pieces.stale(older_than)
         for piece, ray_tag in stale:
-            if untag(piece) is not None:  # (a piece that ends inside the tag holds none of the line)
-                self.claim([piece], ray_tag, None)
+            if untag(piece) is None:  # a piece that ends inside its tag holds none of the line
+                continue
+            for line in self._route([piece], ray_tag):
+                print(f"{ray_tag} {line}" if ray_tag else line)
 
     def claim(self, lines, ray_tag, source) -> list[str]:
-        """Show the tagged `lines` (a batch from `source`, None for lines whole already) in their
-        cells; returns the others, for Ray to print."""
+        """Show the tagged `lines`, a batch from `source`, in their cells; returns the others, for
+        Ray to print."""
+        with self.lock:
+            lines = self.pieces.whole(source, lines, ray_tag)
+        return self._route(lines, ray_tag)
+
+    def _route(self, lines, ray_tag) -> list[str]:
+        """Show the tagged `lines`, each whole, in their cells; returns the others."""
         left, batches = [], {}
         settings = current()
         self.place_calls()
         with self.arrival:
-            if source is not None:
-                lines = self.pieces.whole(source, lines, ray_tag)
             for line in lines:
                 found = untag(line)
                 if found is None:
