@@ -303,8 +303,7 @@ def print_kernel_cost(shell):
     from ray_magics.classes import submissions
 
     with contextlib.redirect_stdout(io.StringIO()):
-        shell.run_cell_magic("actor", "", SYNC_BODY.format(name="KernelCostCounter"))
-    actor = shell.user_ns["KernelCostCounter"].remote()
+        actor = define_actor_class(shell, "sync", "kernel cost", MAGIC).remote()
     ray.get([actor.ping.remote() for _ in range(BATCH)])
     listeners = submissions._listeners.all
     on, off = [], []
