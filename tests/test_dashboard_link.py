@@ -6,6 +6,7 @@ real kernel through their REST API; the first kernel's embedded Ray has its dash
 second kernel joins that Ray, so one dashboard serves every case.
 """
 
+import contextlib
 import importlib.util
 import re
 from html import escape
@@ -50,6 +51,19 @@ class ServerKernel(Kernel):
         self.client.stop_channels()
 
 
+@contextlib.contextmanager
+def kernel_of(server: JupyterServer):
+    """A kernel that `server` starts; the server stops after it, even if the kernel never answers."""
+    try:
+        kernel = ServerKernel(server.start_kernel())
+        try:
+            yield kernel
+        finally:
+            kernel.close()
+    finally:
+        server.stop()
+
+
 def needs_jupyter_server_proxy() -> None:
     if importlib.util.find_spec("jupyter_server_proxy") is None:
         pytest.fail("jupyter-server-proxy is not installed: the test extra brings it (pip install -e '.[test]')")
@@ -60,16 +74,12 @@ def proxied(tmp_path_factory):
     """A server with jupyter-server-proxy, under a base URL; its kernel's Ray has the dashboard on."""
     needs_jupyter_server_proxy()
     server = JupyterServer(tmp_path_factory.mktemp("proxied"), base_url=BASE_URL)
-    kernel = ServerKernel(server.start_kernel())
-    try:
+    with kernel_of(server) as kernel:
         kernel.check("%load_ext ray_magics")
         rows = kernel.summary_rows("%ray_init --dashboard --num-cpus 1")
         kernel.check("import ray; from ray._private.worker import get_dashboard_url")
         yield server, kernel, rows, *kernel.value("(get_dashboard_url(), ray.get_runtime_context().gcs_address)")
         kernel.check("%ray_shutdown")
-    finally:
-        kernel.close()
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +87,10 @@ def unproxied(proxied, tmp_path_factory):
     """A server with jupyter-server-proxy turned off; its kernel joins the first kernel's Ray."""
     *_, gcs_address = proxied
     server = JupyterServer(tmp_path_factory.mktemp("unproxied"), *NO_PROXY)
-    kernel = ServerKernel(server.start_kernel())
-    try:
+    with kernel_of(server) as kernel:
         kernel.check("%load_ext ray_magics")
         yield server, kernel, kernel.summary_rows(f"%ray_init --address {gcs_address}")
         kernel.check("%ray_shutdown")
-    finally:
-        kernel.close()
-        server.stop()
 
 
 def test_the_link_goes_through_the_jupyter_servers_proxy_and_reaches_the_dashboard(proxied):
