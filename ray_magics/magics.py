@@ -1,7 +1,8 @@
 """The IPython magics: they parse their line and delegate to the layers below.
 
 This is the one place where the package's errors (`errors.ONE_LINE_ERRORS`) become
-IPython's one-line `UsageError`, named after the magic that met them.
+IPython's one-line `UsageError`, named after the magic that met them, and where Ctrl-C in
+a magic becomes one `KeyboardInterrupt` line.
 """
 
 import dataclasses
@@ -39,6 +40,7 @@ from .options import (
     switch,
 )
 from .session import lifecycle
+from .session.waits import interrupted
 from .settings import RaySettings
 
 LOCAL_RAY_FLAGS = {
@@ -57,7 +59,14 @@ def live_api():
 
 
 def one_line_errors(magic):
-    """Show the package's errors raised by `magic` as one `UsageError` line that names it."""
+    """Show the package's errors raised by `magic` as one `UsageError` line that names it, and
+    Ctrl-C in a line magic as one `KeyboardInterrupt` line.
+
+    IPython draws an interrupt's traceback with the source of every frame: half a second the
+    first time, seconds with the cores busy, before the cell ends. The frames of a line
+    magic's wait on Ray say nothing that the line does not; a cell magic's keep the frames of
+    the user's own code.
+    """
     prefix = "%%" if "cell" in inspect.signature(magic).parameters else "%"
     name = prefix + magic.__name__
 
@@ -68,6 +77,10 @@ def one_line_errors(magic):
             return magic(*args, **kwargs)
         except ONE_LINE_ERRORS as error:
             raise UsageError(f"{name}: {single_line(str(error))}") from None
+        except KeyboardInterrupt as stop:
+            if prefix == "%%" or hasattr(stop, "_render_traceback_"):
+                raise
+            raise interrupted(f"{name} was interrupted") from None
 
     return run
 

@@ -7,6 +7,7 @@ newest. Functions import Ray lazily and are called only once Ray is imported.
 """
 
 import functools
+from pathlib import Path
 from types import SimpleNamespace
 
 # --------------------------------------------------------------------------- the process's Ray
@@ -44,6 +45,19 @@ def connect_or_shutdown_lock():
     from ray._private.worker import _connect_or_shutdown_lock
 
     return _connect_or_shutdown_lock
+
+
+@functools.cache
+def ray_source_prefixes() -> tuple[str, ...]:
+    """How the frames of Ray's own code name their files: its Python package's folder, and the
+    `python/ray/…` paths of its compiled modules (`_raylet.pyx`).
+
+    Why private: the compiled modules' frames carry the paths of Ray's source tree, which Ray
+    does not document; nothing public tells Ray's frames from others.
+    """
+    import ray
+
+    return str(Path(ray.__file__).resolve().parent), "python/ray/"
 
 
 @functools.cache

@@ -68,6 +68,9 @@ def test_stop_cancels_a_sync_actors_queued_calls_at_once_and_lets_the_running_on
     result, after_stop = kernel.interrupt_after("ray.get([sync.nap.remote(0.2) for _ in range(40)])", 1.0)
     assert after_stop < 1
     assert result.error[0] == "KeyboardInterrupt"
+    shown = ANSI.sub("", "\n".join(result.traceback))
+    assert "----> 1 ray.get([sync.nap.remote(0.2) for _ in range(40)])" in shown  # the cell's line that waited
+    assert "File " not in shown and "ray" not in shown.replace("ray.get", "")  # and not one of Ray's frames
     pending = cancelled_count(result.stdout, SYNC_NOTE)
     assert 20 <= pending < 40
     started = time.monotonic()

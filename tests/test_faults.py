@@ -179,7 +179,8 @@ def test_ctrl_c_while_actors_waits_for_call_counts_leaves_the_refresher_and_next
                  "busy = Busy.remote()\nray.get(busy.work.remote(0))\nbusy.work.remote(10**11)")
     result, after_ctrl_c = kernel.interrupt_after("%actors --class Busy", 0.3)
     assert after_ctrl_c < 1
-    assert result.error[0] == "KeyboardInterrupt"
+    assert result.error == ("KeyboardInterrupt", "%actors was interrupted")
+    assert result.traceback == ["KeyboardInterrupt: %actors was interrupted"]  # no frames to draw
     views, value, finished, style = kernel.value(BAR_STATE)
     time.sleep(0.5)
     assert kernel.value(BAR_STATE)[1] > value

@@ -6,11 +6,18 @@ too. When such an error reaches a cell, the remote part is redrawn as IPython dr
 frames: a frame of a cell as `Cell In[5], line 4, in boom` and the line, ray_magics's own frames
 hidden, and the stray `^^^^` lines that Ray's trimming leaves dropped. The exception stays
 Ray's `RayTaskError` that is also the user's type, so `except ValueError:` still catches it.
+
+Ctrl-C in a wait on Ray (`ray.get`, `ray.wait`) shows the cell's frames down to the line that
+waited, without Ray's own frames below it: they say nothing to the user, and drawing them
+(IPython reads the source of each) delayed the end of the cell by half a second the first
+time and by seconds with the cores busy.
 """
 
 import re
+import types
 from pathlib import Path
 
+from ..ray_internals import ray_source_prefixes
 from ..session.ray_import import import_ray, ray_imported
 
 OWN_FILES = str(Path(__file__).resolve().parent.parent)  # ray_magics's own frames, hidden
@@ -41,6 +48,21 @@ def remote_lines(text: str, cell_name) -> list[str]:
     return lines
 
 
+def without_ray_frames(tb):
+    """The traceback `tb` without Ray's own frames at its end (a copy)."""
+    rays = ray_source_prefixes()
+    entries = []
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    while entries and entries[-1].tb_frame.f_code.co_filename.startswith(rays):
+        entries.pop()
+    trimmed = None
+    for entry in reversed(entries):
+        trimmed = types.TracebackType(trimmed, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return trimmed
+
+
 def _frame_line(frame, cell_name) -> str:
     cell = cell_name(frame["file"])
     place = " ".join(cell) if cell else f"File {frame['file']}"
@@ -48,7 +70,8 @@ def _frame_line(frame, cell_name) -> str:
 
 
 class RemoteTracebacks:
-    """Redraws the remote part of Ray's task errors in `shell`'s tracebacks, once Ray is imported."""
+    """Redraws the remote part of Ray's task errors in `shell`'s tracebacks, and leaves Ray's
+    frames out of an interrupted wait's, once Ray is imported."""
 
     def __init__(self, shell):
         self.shell = shell
@@ -69,12 +92,16 @@ class RemoteTracebacks:
         shell already has a custom exception handler of someone else's."""
         if not ray_imported() or self.shell.custom_exceptions:
             return
-        self.handled = (import_ray().exceptions.RayTaskError,)
+        self.handled = (import_ray().exceptions.RayTaskError, KeyboardInterrupt)
         self.shell.set_custom_exc(self.handled, self.show)
 
     @staticmethod
     def show(shell, etype, value, tb, tb_offset=None):
-        """IPython's custom exception handler: the local frames as IPython draws them, then the remote ones."""
+        """IPython's custom exception handler: the local frames as IPython draws them, then the
+        remote ones; an interrupt's frames down to the cell's line that waited on Ray."""
+        if issubclass(etype, KeyboardInterrupt):
+            shell.showtraceback((etype, value, without_ray_frames(tb)), tb_offset=tb_offset)
+            return
         local = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)[:-1]
         remote = "\n".join(remote_lines(str(value), shell.compile.format_code_name))
         drawn = [*local, f"{etype.__name__}: {remote}"]
