@@ -207,12 +207,12 @@ def benchmark_progress_bar(shell):
 REFRESHER_WINDOWS = """
 import json, time
 import psutil, ray, ray_magics
-from ray_magics.live.refresher import REFRESHER
-from ray_magics.session import threads
+import threading
+from ray_magics.live.refresher import REFRESHER, THREAD_NAME
 from ray_magics.settings import interval_or_default
 
 def refresher_thread():
-    return next(iter(threads.running(threads.REFRESHER)), None)
+    return next((t for t in threading.enumerate() if t.name == THREAD_NAME), None)
 
 def thread_cpu(process, native_id):
     return next(t.user_time + t.system_time for t in process.threads() if t.id == native_id)
@@ -293,7 +293,7 @@ print(json.dumps(dict(plain_loop=plain_loop_cpu,
 def benchmark_refresher(actors: int):
     """Section 2 with the bars on `actors` actors, in a fresh ipykernel (its widgets send their changes as a
     notebook's do)."""
-    from ray_magics.session import threads
+    from ray_magics.live.refresher import THREAD_NAME
 
     kernel = Kernel()
     try:
@@ -315,7 +315,7 @@ def benchmark_refresher(actors: int):
     print_table(
         ("window", "% of one core", "target"),
         [
-            (f"refresher thread ({threads.REFRESHER}, native id {figures['native_id']})", f"{refresher:.2f}",
+            (f"refresher thread ({THREAD_NAME}, native id {figures['native_id']})", f"{refresher:.2f}",
              f"≤ {REFRESHER_TARGET:g}% {met(refresher <= REFRESHER_TARGET)}"),
             ("plain Ray: a thread making the same calls (.remote() per bar, ray.get of the batch)",
              f"{plain_loop:.2f}", f"refresher/plain {refresher / plain_loop:.2f}"),

@@ -66,7 +66,7 @@ PROBE_CELLS = [
     "%load_ext ray_magics",
     "%ray_init",
     """\
-import json, os, shutil, ray, ray_magics.session.memory as memory
+import json, os, shutil, ray, ray_magics.session.start_options as memory
 ref = ray.put(bytes(4 * 2**20))  # large enough to live in the object store
 assert len(ray.get(ref)) == 4 * 2**20
 node = ray._private.worker._global_node

@@ -40,6 +40,7 @@ from .options import (
     switch,
 )
 from .session import lifecycle
+from .session.start_options import StartOptions
 from .session.waits import interrupted
 from .settings import RaySettings
 
@@ -103,12 +104,13 @@ class RayMagics(Magics, RaySettings):
         super().__init__(shell=shell, **kwargs)
         # registered on the shell's cell events by `%load_ext`:
         self.cell_behaviours = (
-            RayClientAnnounces(shell), StopCancelsCalls(shell), RemoteTracebacks(shell), PrintRouting(shell),
+            RayClientAnnounces(shell, self), StopCancelsCalls(shell, self), RemoteTracebacks(shell, self),
+            PrintRouting(shell, self),
         )
 
-    def start_options(self) -> lifecycle.StartOptions:
+    def start_options(self) -> StartOptions:
         """How the embedded default starts, from the settings."""
-        return lifecycle.StartOptions(
+        return StartOptions(
             address=self.address,
             num_cpus=self.num_cpus,
             num_gpus=self.num_gpus,

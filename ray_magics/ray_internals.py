@@ -6,7 +6,10 @@ supported Ray (pyproject's floor, 2.52: the first with token authentication) and
 newest. Functions import Ray lazily and are called only once Ray is imported.
 """
 
+import contextlib
 import functools
+import os
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -45,6 +48,82 @@ def connect_or_shutdown_lock():
     from ray._private.worker import _connect_or_shutdown_lock
 
     return _connect_or_shutdown_lock
+
+
+@contextlib.contextmanager
+def prompt_interrupts():
+    """While connecting, have Ray's driver look for Ctrl-C every 100 ms instead of every second.
+
+    Why private: a driver blocked in `ray.get` or `ray.wait` looks for Ctrl-C (Jupyter's Stop)
+    every `get_check_signal_interval_milliseconds`, a second by default, and Ray documents no
+    way to change it; Ray reads its config from `RAY_`-prefixed environment variables when it
+    connects. The variable is set for that moment only (the local Ray then started keeps it,
+    harmlessly), unless the user set it. Checked on Ray 2.52 and 2.60.
+    """
+    if SIGNAL_CHECK_INTERVAL in os.environ:
+        yield
+        return
+    os.environ[SIGNAL_CHECK_INTERVAL] = "100"
+    try:
+        yield
+    finally:
+        os.environ.pop(SIGNAL_CHECK_INTERVAL, None)
+
+
+SIGNAL_CHECK_INTERVAL = "RAY_get_check_signal_interval_milliseconds"
+START_TIP = "Tip: In future versions of Ray"  # a FutureWarning some releases' ray.init gives about GPU env vars
+
+
+def with_object_store_directory(init_kwargs: dict, directory: str) -> dict:
+    """`ray.init` keyword arguments that keep the object store in `directory` (as on Binder,
+    where /dev/shm is too small for it).
+
+    Why private: `ray.init` takes the directory only as its underscored `_plasma_directory`;
+    `ray start` has the public `--plasma-directory`, `ray.init` nothing else. Checked on Ray
+    2.52 and 2.60.
+    """
+    return {**init_kwargs, "_plasma_directory": directory}
+
+
+VERSIONS = re.compile(r"Ray: (\S+)\s+Python: (\S+)")  # in Ray's version mismatch message, the cluster's first
+
+
+def mismatched_versions(error: BaseException) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    """The cluster's and this process's (Ray, Python) versions named by `ray.init`'s version
+    mismatch error; None for any other error.
+
+    Why private: Ray raises a plain `RuntimeError` whose text alone names the versions.
+    Checked on Ray 2.52 and 2.60.
+    """
+    versions = VERSIONS.findall(str(error))
+    if str(error).startswith("Version mismatch") and len(versions) == 2:
+        return versions[0], versions[1]
+    return None
+
+
+# Every GCS answers this gRPC method; one that wants a token refuses it without one. Why
+# private: Ray has no public call that asks a cluster whether it wants a token before
+# `ray.init` tries (and retries for a minute). Checked on Ray 2.52 and 2.60.
+GCS_ALIVE_CHECK = "/ray.rpc.NodeInfoGcsService/CheckAlive"
+
+
+# --------------------------------------------------------------------------- actor classes
+
+
+# Ray applies a method's `__ray_invocation_decorator__` where each call of it is made. Why
+# private: Ray has no public hook on a call's submission. Checked on Ray 2.52 and 2.60.
+INVOCATION_DECORATOR = "__ray_invocation_decorator__"
+
+
+def in_concurrency_group(function, group: str):
+    """`function`, run in the actor's concurrency group `group`, as `@ray.method(concurrency_group=group)` makes it.
+
+    Why private: `ray.method` is public but needs Ray imported, and the functions it marks are
+    made when a module that `%load_ext` loads is imported, before Ray is; this sets the
+    attribute that `ray.method` sets. Checked on Ray 2.52 and 2.60.
+    """
+    function.__ray_concurrency_group__ = group
+    return function
 
 
 @functools.cache

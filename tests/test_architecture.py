@@ -1,6 +1,7 @@
 """The package's layers: imports point one way (lazy imports included), no cycles, a small top level."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def _from_targets(node: ast.ImportFrom, package: list[str]):
 
 
 def _known_module(name: str, known: set[str]) -> str:
-    """The module a dotted name falls in (`session.threads.IMPORT` -> `session.threads`)."""
+    """The module a dotted name falls in (`session.host.THREAD_NAME` -> `session.host`)."""
     while name not in known and "." in name:
         name = name.rpartition(".")[0]
     return name if name in known else "__init__"
@@ -145,8 +146,16 @@ def test_the_top_level_is_small():
     assert len(top) <= MOST_TOP_LEVEL_MODULES, top
 
 
+# The `RAY_` environment names Ray documents for users; any other is one of Ray's internal knobs.
+DOCUMENTED_RAY_ENVIRONMENT = {"RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"}
+ENVIRONMENT_NAME = re.compile(r"RAY_[A-Za-z0-9_]+")
+RAY_DUNDER = re.compile(r"__ray_(?!magics)[a-z_]+__")  # `__ray_magics…` names are the package's own
+
+
 def private_uses(path: Path) -> list[str]:
-    """Imports of Ray's submodules and `obj._name` attributes of objects not the module's own (`self`, `cls`).
+    """Ray's private names used in a file: imports of Ray's submodules, `obj._name` attributes of
+    objects not the module's own (`self`, `cls`), Ray's `__ray_…__` attributes, and `RAY_`
+    environment names that Ray does not document for users.
 
     Display hooks such as `_repr_mimebundle_` (a leading and a trailing underscore) are
     public protocols, not private names.
@@ -157,9 +166,16 @@ def private_uses(path: Path) -> list[str]:
             uses += [f"import {alias.name}" for alias in node.names if alias.name.startswith("ray.")]
         elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("ray."):
             uses.append(f"from {node.module} import ...")
+        elif isinstance(node, ast.Attribute) and RAY_DUNDER.fullmatch(node.attr):
+            uses.append(f"{ast.unparse(node.value)}.{node.attr}")
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.endswith("_"):
             if ast.unparse(node.value) not in ("self", "cls"):
                 uses.append(f"{ast.unparse(node.value)}.{node.attr}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if RAY_DUNDER.fullmatch(node.value):
+                uses.append(repr(node.value))
+            elif ENVIRONMENT_NAME.fullmatch(node.value) and not node.value.startswith("RAY_MAGICS_"):
+                uses += [repr(node.value)] if node.value not in DOCUMENTED_RAY_ENVIRONMENT else []
     return uses
 
 
@@ -170,3 +186,18 @@ def test_private_ray_apis_are_used_in_ray_internals_alone():
     }
     assert outside == {}
     assert private_uses(PACKAGE / "ray_internals.py")  # the check sees what it looks for
+
+
+def test_the_private_use_check_sees_each_kind(tmp_path):
+    module = tmp_path / "module.py"
+    module.write_text(
+        "import ray.util.client\nfrom ray._private import worker\nworker._global_node\n"
+        "f.__ray_concurrency_group__ = 'g'\nname = '__ray_invocation_decorator__'\n"
+        "os.environ['RAY_get_check_signal_interval_milliseconds'] = '100'\n"
+        "documented = ('RAY_ADDRESS', 'RAY_AUTH_MODE', 'RAY_MAGICS_WIDGETS', '__ray_magics_original__')\n"
+        "self._own = 1\n"
+    )
+    assert private_uses(module) == [
+        "import ray.util.client", "from ray._private import ...", "worker._global_node", "f.__ray_concurrency_group__",
+        "'__ray_invocation_decorator__'", "'RAY_get_check_signal_interval_milliseconds'",
+    ]

@@ -111,7 +111,7 @@ def test_a_line_through_ray_client_keeps_what_ray_put_before_its_tag():
 
 
 def test_a_line_that_arrives_twice_shows_once_and_a_restarted_actor_starts_its_numbers_anew(ip, capsys):
-    routing = PrintRouting(ip)  # in terminal IPython: lines print as they come
+    routing = PrintRouting(ip, ip.magics_manager.registry["RayMagics"])  # in terminal IPython: lines print as they come
     routing.cell_starts(None)
     first = ["\x1b]ray_magics;a1;0f;1;;o;3\x07one", "\x1b]ray_magics;a1;0f;2;;e;3\x07two"]
     assert routing.claim(first, "(T pid=1)", 1) == []
@@ -128,7 +128,7 @@ def test_a_line_that_rays_log_monitor_hands_over_in_two_pieces_shows_whole_where
     stdout, _, _, real_out, _ = tagging()
     stdout.write("first line\nlast\n")
     written = real_out.getvalue()
-    routing = PrintRouting(ip)
+    routing = PrintRouting(ip, ip.magics_manager.registry["RayMagics"])
     routing.cell_starts(None)
     for cut in range(1, len(written)):
         routing.newest.clear()
@@ -142,7 +142,7 @@ def test_a_line_that_rays_log_monitor_hands_over_in_two_pieces_shows_whole_where
 
 
 def test_a_first_piece_whose_rest_never_comes_shows_at_the_cells_end_as_far_as_it_came(ip, capsys):
-    routing = PrintRouting(ip)
+    routing = PrintRouting(ip, ip.magics_manager.registry["RayMagics"])
     routing.cell_starts(None)
     assert routing.claim(["\x1b]ray_magics;a1;0f;1;;o;5\x07whole", "\x1b]ray_magics;a1;0f;2"], "(T pid=1)", 1) == []
     assert routing.claim(["\x1b]ray_magics;a1;0f;3;;o;9\x07cut h"], "(T pid=2)", 2) == []

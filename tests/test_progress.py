@@ -17,9 +17,8 @@ from traitlets import TraitError
 import ray_magics
 from ray_magics.live.frontend import SWITCH
 from ray_magics.live.progress_view import ProgressView
-from ray_magics.live.refresher import REFRESHER
+from ray_magics.live.refresher import REFRESHER, THREAD_NAME
 from ray_magics.ray_internals import local_session_name
-from ray_magics.session import threads
 
 from .conftest import usage_error, wait_for
 from .scripted_actor import SCRIPTED
@@ -73,7 +72,7 @@ def set_and_show(view, handle, value):
 
 
 def refresher_threads():
-    return threads.running(threads.REFRESHER)
+    return [thread for thread in threading.enumerate() if thread.name == THREAD_NAME]
 
 
 def test_a_fraction_runs_as_info_then_turns_to_success_and_stops(scripted):

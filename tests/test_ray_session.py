@@ -12,7 +12,7 @@ from IPython.utils.capture import capture_output
 
 from ray_magics.cluster.facts import read_cluster
 from ray_magics.cluster.summary import ClusterSummary
-from ray_magics.session import memory
+from ray_magics.session import start_options
 
 from .conftest import wait_for
 
@@ -109,7 +109,7 @@ def test_summary_html_is_escaped_and_links_the_dashboard(ip):
 
 
 def test_object_store_fits_the_memory_and_falls_back_from_a_small_dev_shm():
-    limit = memory.memory_limit()
-    assert memory.OBJECT_STORE_MINIMUM <= memory.object_store_size() <= limit
-    assert memory.plasma_directory(store_bytes=1) is None
-    assert memory.plasma_directory(store_bytes=2**60) == tempfile.gettempdir()
+    limit = start_options.memory_limit()
+    assert start_options.OBJECT_STORE_MINIMUM <= start_options.object_store_size() <= limit
+    assert start_options.plasma_directory(store_bytes=1) is None
+    assert start_options.plasma_directory(store_bytes=2**60) == tempfile.gettempdir()

@@ -1,5 +1,6 @@
 """`%actor_table` and `ray_magics.table`: live tables of what real actors return."""
 
+import threading
 import time
 from html.parser import HTMLParser
 
@@ -9,8 +10,7 @@ from IPython.utils.capture import capture_output
 
 import ray_magics
 from ray_magics.live.frontend import SWITCH
-from ray_magics.live.refresher import REFRESHER
-from ray_magics.session import threads
+from ray_magics.live.refresher import REFRESHER, THREAD_NAME
 
 from .conftest import usage_error, wait_for
 from .scripted_actor import SCRIPTED
@@ -302,4 +302,4 @@ def test_the_python_api_refuses_bad_input(scripted):
     with pytest.raises(ValueError, match="timeout must be a number of seconds > 0"):
         ray_magics.table(handle.get, wait=True, timeout=0)
     assert not REFRESHER.views
-    assert not threads.running(threads.REFRESHER)
+    assert THREAD_NAME not in {thread.name for thread in threading.enumerate()}

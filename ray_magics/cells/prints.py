@@ -44,7 +44,7 @@ from ..ray_internals import (
 )
 from ..session.ray_import import import_ray, ray_imported
 from ..session.waits import SLICE, ready_within
-from ..settings import current
+from .cell_events import CellBehaviour
 from .line_pieces import LinePieces
 
 SETTLE_SECONDS = 2.0  # longest a cell waits at its end for the lines its calls wrote
@@ -93,12 +93,13 @@ class Sink:
         )
 
 
-class PrintRouting:
-    """Shows tracked actors' lines in the cells that caused them, on `shell`'s cell events."""
+class PrintRouting(CellBehaviour):
+    """Shows tracked actors' lines in the cells that caused them, on `shell`'s cell events, as
+    `settings.prints_in_cells` and `settings.max_print_lines` say."""
 
-    def __init__(self, shell):
+    def __init__(self, shell, settings):
+        super().__init__(shell, settings)
         self.sink = Sink(shell)
-        self.shell = shell
         self.lock = threading.Lock()
         self.cell: CellOutput | None = None  # the running cell
         self.latest: CellOutput | None = None  # the running cell, or the last one
@@ -112,21 +113,12 @@ class PrintRouting:
         self.written = WrittenLines()
         self.pieces = LinePieces()
 
-    def register(self) -> None:
-        want_tags(True)
-        listen(self.submitted)
-        listen_to_creations(self.created)
-        self.shell.events.register("pre_run_cell", self.cell_starts)
-        self.shell.events.register("post_run_cell", self.cell_ends)
-
-    def unregister(self) -> None:
-        want_tags(False)
-        stop_listening(self.submitted)
-        stop_listening_to_creations(self.created)
-        for event, callback in (("pre_run_cell", self.cell_starts), ("post_run_cell", self.cell_ends)):
-            if callback in self.shell.events.callbacks[event]:
-                self.shell.events.unregister(event, callback)
-        self.say_left_out(force=True)
+    def listen(self, on: bool) -> None:
+        want_tags(on)
+        (listen if on else stop_listening)(self.submitted)
+        (listen_to_creations if on else stop_listening_to_creations)(self.created)
+        if not on:
+            self.say_left_out(force=True)
 
     # ----------------------------------------------------------------- the kernel's main thread
 
@@ -145,7 +137,7 @@ class PrintRouting:
         stopped = isinstance(getattr(result, "error_in_exec", None), KeyboardInterrupt)  # Stop ends it at once
         if _ray_running():
             self.claim_lines()
-            if calls and current().prints_in_cells and not stopped:
+            if calls and self.settings.prints_in_cells and not stopped:
                 self.settle(calls)
             self.show_stale_pieces()
         cell.ended = True
@@ -234,7 +226,7 @@ class PrintRouting:
     def _route(self, lines, ray_tag) -> list[str]:
         """Show the tagged `lines`, each whole, in their cells; returns the others."""
         left, batches = [], {}
-        settings = current()
+        settings = self.settings
         self.place_calls()
         with self.arrival:
             for line in lines:

@@ -11,20 +11,11 @@ from ..classes.counting import COUNTS_METHOD
 from ..classes.submissions import announce, announce_creation
 from ..ray_internals import announce_through_client, through_client
 from ..session.ray_import import ray_imported
+from .cell_events import CellBehaviour
 
 
-class RayClientAnnounces:
+class RayClientAnnounces(CellBehaviour):
     """Installs Ray Client's announcing stubs on `shell`'s cell starts, once connected."""
-
-    def __init__(self, shell):
-        self.shell = shell
-
-    def register(self) -> None:
-        self.shell.events.register("pre_run_cell", self.cell_starts)
-
-    def unregister(self) -> None:
-        if self.cell_starts in self.shell.events.callbacks["pre_run_cell"]:
-            self.shell.events.unregister("pre_run_cell", self.cell_starts)
 
     def cell_starts(self, info) -> None:
         if ray_imported() and through_client():

@@ -13,7 +13,7 @@ import threading
 
 from ..classes.submissions import SubmittedCall, call_end, listen, stop_listening, submitted_call
 from ..session.ray_import import import_ray
-from ..settings import current
+from .cell_events import CellBehaviour
 
 PRUNE_EVERY = 1000  # new calls (at least) before the finished ones kept from before are let go
 
@@ -83,29 +83,22 @@ def cancelled_notice(cancelled: list[SubmittedCall]) -> str:
     return line
 
 
-class StopCancelsCalls:
-    """Cancels the interrupted cell's unfinished actor calls, on `shell`'s cell events."""
+class StopCancelsCalls(CellBehaviour):
+    """Cancels the interrupted cell's unfinished actor calls, on `shell`'s cell events, as
+    `settings.cancel_on_interrupt` says."""
 
-    def __init__(self, shell):
-        self.shell = shell
+    def __init__(self, shell, settings):
+        super().__init__(shell, settings)
         self.calls = CellCalls()
 
-    def register(self) -> None:
-        listen(self.calls.submitted)
-        self.shell.events.register("pre_run_cell", self.cell_starts)
-        self.shell.events.register("post_run_cell", self.cell_ends)
-
-    def unregister(self) -> None:
-        stop_listening(self.calls.submitted)
-        for event, callback in (("pre_run_cell", self.cell_starts), ("post_run_cell", self.cell_ends)):
-            if callback in self.shell.events.callbacks[event]:
-                self.shell.events.unregister(event, callback)
+    def listen(self, on: bool) -> None:
+        (listen if on else stop_listening)(self.calls.submitted)
 
     def cell_starts(self, info) -> None:
         self.calls.forget()
 
     def cell_ends(self, result) -> None:
-        if isinstance(result.error_in_exec, KeyboardInterrupt) and current().cancel_on_interrupt:
+        if isinstance(result.error_in_exec, KeyboardInterrupt) and self.settings.cancel_on_interrupt:
             cancelled = self.calls.cancel()
             if cancelled:
                 print(cancelled_notice(cancelled), flush=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..ray_internals import ray_source_prefixes
 from ..session.ray_import import import_ray, ray_imported
+from .cell_events import CellBehaviour
 
 OWN_FILES = str(Path(__file__).resolve().parent.parent)  # ray_magics's own frames, hidden
 FRAME = re.compile(r'^  File "(?P<file>.+)", line (?P<line>\d+), in (?P<name>.+)$')
@@ -69,21 +70,16 @@ def _frame_line(frame, cell_name) -> str:
     return f"{place}, line {frame['line']}, in {frame['name']}"
 
 
-class RemoteTracebacks:
+class RemoteTracebacks(CellBehaviour):
     """Redraws the remote part of Ray's task errors in `shell`'s tracebacks, and leaves Ray's
     frames out of an interrupted wait's, once Ray is imported."""
 
-    def __init__(self, shell):
-        self.shell = shell
+    def __init__(self, shell, settings):
+        super().__init__(shell, settings)
         self.handled = ()  # the exception types this set IPython's custom handler for
 
-    def register(self) -> None:
-        self.shell.events.register("pre_run_cell", self.cell_starts)
-
-    def unregister(self) -> None:
-        if self.cell_starts in self.shell.events.callbacks["pre_run_cell"]:
-            self.shell.events.unregister("pre_run_cell", self.cell_starts)
-        if self.handled and self.shell.custom_exceptions == self.handled:
+    def listen(self, on: bool) -> None:
+        if not on and self.handled and self.shell.custom_exceptions == self.handled:
             self.shell.set_custom_exc((), None)
         self.handled = ()
 

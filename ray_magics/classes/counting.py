@@ -16,10 +16,9 @@ import os
 import threading
 import types
 
+from ..ray_internals import INVOCATION_DECORATOR, in_concurrency_group
 from . import tagged_output
 from .submissions import announcing
-
-INVOCATION_DECORATOR = "__ray_invocation_decorator__"  # Ray applies it where each call is made
 
 COUNTS_METHOD = "_ray_magics_calls"
 POLL_PREFIX = "_ray_magics_poll_"  # + a public method's name: a widget's poll of it, in the control group
@@ -131,9 +130,8 @@ def is_async(cls) -> bool:
 
 
 def _in_control_group(function):
-    """Run `function` in the actor's own concurrency group, as `@ray.method(concurrency_group=...)` would."""
-    function.__ray_concurrency_group__ = CONTROL_GROUP
-    return function
+    """Run `function` in the actor's own concurrency group."""
+    return in_concurrency_group(function, CONTROL_GROUP)
 
 
 @_in_control_group

@@ -17,12 +17,12 @@ import threading
 import time
 
 from ..errors import one_line
-from ..session import threads
 from ..session.background import connected_ray, get_ready, wait
 from .health import error_reason, notice_after_failure, notice_while_stalled
 from .view import LiveView
 
 RAY_GONE = "Ray shut down"
+THREAD_NAME = "ray_magics-refresher"
 WAIT_SLICE = 0.05  # longest single `ray.wait`, so new views and `end_all` are served at once
 JOIN_TIMEOUT = 2.0
 DUE_WINDOW = 0.05  # polls due this soon (at most half their interval) go with those of their interval due now
@@ -81,7 +81,7 @@ class Refresher:
         with self._lock:
             self._due[view] = time.monotonic()
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=threads.REFRESHER, daemon=True)
+                self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
                 self._thread.start()
         self._wake.set()
 

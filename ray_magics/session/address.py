@@ -4,10 +4,10 @@ it ask for a token?"""
 import socket
 
 from ..errors import RayUnavailableError
+from ..ray_internals import GCS_ALIVE_CHECK
 from .waits import SLICE
 
 CLIENT_SCHEME = "ray://"
-ALIVE_CHECK = "/ray.rpc.NodeInfoGcsService/CheckAlive"  # every GCS answers it; one with a token refuses it without
 
 
 def host_and_port(address: str) -> tuple[str, int] | None:
@@ -43,7 +43,7 @@ def asks_for_token(address: str, timeout: float) -> bool | None:
 
     host, port = target
     with grpc.insecure_channel(f"{host}:{port}") as channel:
-        answer = channel.unary_unary(ALIVE_CHECK).future(b"", timeout=timeout)
+        answer = channel.unary_unary(GCS_ALIVE_CHECK).future(b"", timeout=timeout)
         try:
             while True:  # in slices, so that Ctrl-C is seen at once
                 try:

@@ -10,21 +10,19 @@ was given up is shut down as soon as `ray.init` returns, so no half-started Ray 
 import threading
 import warnings
 
-from ..ray_internals import local_session_name
-from . import threads
+from ..ray_internals import START_TIP, local_session_name, prompt_interrupts
 from .background import connected_ray
-from .signal_checks import prompt_interrupts
 from .waits import wait_event
 
 HOST_CHECK = 0.2  # how often the host looks whether the Ray it started is still the one running
-START_TIP = "Tip: In future versions of Ray"  # a FutureWarning some releases' ray.init gives about GPU env vars
+THREAD_NAME = "ray_magics-ray-host"  # `ray.init` and the life of the Ray it started
 
 
 class RayHost(threading.Thread):
     """Runs `ray.init(**kwargs)`, then stays until that Ray is shut down (or the start given up)."""
 
     def __init__(self, ray, kwargs: dict):
-        super().__init__(name=threads.RAY_HOST, daemon=True)
+        super().__init__(name=THREAD_NAME, daemon=True)
         self.error: BaseException | None = None
         self._ray = ray
         self._kwargs = kwargs

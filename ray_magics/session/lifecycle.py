@@ -1,43 +1,23 @@
 """Starting, reaching and stopping Ray for the magics.
 
 The embedded default is a local Ray sized for the memory this process may really use
-(`memory`), token-authenticated, with its dashboard (when on) bound to 127.0.0.1 and its start-up
+(`start_options`), token-authenticated, with its dashboard (when on) bound to 127.0.0.1 and its start-up
 chatter kept out of cell output. Ctrl-C ends a wait for Ray's import or start at once and
 leaves nothing half-done (see `host`); a cluster at an address must answer within the
 connect timeout.
 """
 
-import logging
-import re
 import sys
 import time
-from dataclasses import dataclass, field
 
 from ..errors import RayUnavailableError, one_line
+from ..ray_internals import mismatched_versions
 from . import auth
 from .address import asks_for_token, check_reachable
 from .host import RayHost
-from .job_env import with_ray_magics
-from .memory import object_store_size, plasma_directory
 from .ray_import import import_ray, import_under_way
+from .start_options import StartOptions, init_kwargs
 from .waits import interrupted
-
-VERSIONS = re.compile(r"Ray: (\S+)\s+Python: (\S+)")  # in Ray's version mismatch message, the cluster's first
-
-
-@dataclass
-class StartOptions:
-    """What `%ray_init` and the extension's settings ask of Ray."""
-
-    address: str | None = None
-    num_cpus: int | None = None
-    num_gpus: int | None = None
-    namespace: str | None = None
-    object_store_memory: int | None = None
-    runtime_env: dict = field(default_factory=dict)
-    dashboard: bool = False
-    connect_timeout: float = 10.0  # seconds a cluster at `address` has to answer
-
 
 _host = None  # the thread of the latest start (see `host`)
 
@@ -58,34 +38,6 @@ def is_running() -> bool:
 def runs_embedded() -> bool:
     """Whether the Ray running is the embedded one started here (not a cluster at an address)."""
     return is_running() and _host is not None and _host.embedded
-
-
-def init_kwargs(options: StartOptions) -> dict:
-    """Keyword arguments for `ray.init` that carry out `options`.
-
-    With an address, the options that size a new local Ray do not apply, and the job's
-    runtime environment ships ray_magics (`job_env`).
-    """
-    kwargs = {
-        "namespace": options.namespace,
-        "runtime_env": options.runtime_env or None,
-        "logging_level": logging.ERROR,
-        "log_to_driver": True,
-    }
-    if options.address:
-        return {**kwargs, "address": options.address, "runtime_env": with_ray_magics(options.runtime_env)}
-    store = options.object_store_memory or object_store_size()
-    kwargs.update(
-        num_cpus=options.num_cpus,
-        num_gpus=options.num_gpus,
-        object_store_memory=store,
-        include_dashboard=options.dashboard,
-        dashboard_host="127.0.0.1",
-    )
-    directory = plasma_directory(store)
-    if directory:
-        kwargs["_plasma_directory"] = directory
-    return kwargs
 
 
 def start(options: StartOptions) -> None:
@@ -129,8 +81,8 @@ def start(options: StartOptions) -> None:
 
 def failure_reason(error: BaseException) -> str:
     """One line for a failed `ray.init`; a version mismatch names both sides' Ray and Python."""
-    versions = VERSIONS.findall(str(error))
-    if str(error).startswith("Version mismatch") and len(versions) == 2:
+    versions = mismatched_versions(error)
+    if versions:
         (cluster_ray, cluster_python), (own_ray, own_python) = versions
         return (f"the cluster runs Ray {cluster_ray} (Python {cluster_python}), this kernel Ray {own_ray} "
                 f"(Python {own_python}); a driver needs the cluster's versions")

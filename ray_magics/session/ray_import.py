@@ -7,8 +7,9 @@ import importlib
 import sys
 import threading
 
-from . import threads
 from .waits import wait_event
+
+THREAD_NAME = "ray_magics-import"
 
 _first_import_lock = threading.Lock()
 _first_import = None  # the thread of Ray's first import, if this module started it
@@ -31,7 +32,7 @@ def import_ray():
     global _first_import
     with _first_import_lock:
         if _first_import is None and "ray" not in sys.modules:
-            _first_import = threading.Thread(target=_import_first, name=threads.IMPORT, daemon=True)
+            _first_import = threading.Thread(target=_import_first, name=THREAD_NAME, daemon=True)
             _first_import.start()
     if _first_import is not None:
         wait_event(_first_import_over)
