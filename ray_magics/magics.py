@@ -5,7 +5,6 @@ IPython's one-line `UsageError`, named after the magic that met them, and where 
 a magic becomes one `KeyboardInterrupt` line.
 """
 
-import dataclasses
 import functools
 import inspect
 
@@ -28,27 +27,23 @@ from .options import (
     actor_option_arguments,
     actor_options,
     bar_arguments,
-    byte_size,
     check_needs,
     class_name,
     json_object,
     live_view_arguments,
-    local_ray_size,
     parse_line,
     resolve_name,
     seconds,
-    switch,
+    start_arguments,
 )
 from .session import lifecycle
 from .session.start_options import StartOptions
 from .session.waits import interrupted
-from .settings import RaySettings
+from .settings import AT_ADDRESS, NEW_LOCAL_RAY, RaySettings, start_flag, start_settings
 
-LOCAL_RAY_FLAGS = {
-    "--num-cpus": "num_cpus",
-    "--num-gpus": "num_gpus",
-    "--object-store-memory": "object_store_memory",
-    "--dashboard/--no-dashboard": "dashboard",
+MISPLACED = {  # what a start flag given for the other kind of start says
+    NEW_LOCAL_RAY: "{} sizes a new local Ray, not a cluster at --address",
+    AT_ADDRESS: "{} applies to a cluster at --address only",
 }
 
 
@@ -108,17 +103,9 @@ class RayMagics(Magics, RaySettings):
             PrintRouting(shell, self),
         )
 
-    def start_options(self) -> StartOptions:
-        """How the embedded default starts, from the settings."""
-        return StartOptions(
-            address=self.address,
-            num_cpus=self.num_cpus,
-            num_gpus=self.num_gpus,
-            namespace=self.namespace,
-            object_store_memory=self.object_store_memory,
-            dashboard=self.dashboard,
-            connect_timeout=self.connect_timeout,
-        )
+    def start_options(self, **given) -> StartOptions:
+        """How Ray starts: the start settings, with the values `given` (a `%ray_init` line's) over them."""
+        return StartOptions(**{**{name: getattr(self, name) for name in start_settings()}, **given})
 
     def ensure_ray(self) -> None:
         lifecycle.ensure_running(self.start_options())
@@ -131,31 +118,24 @@ class RayMagics(Magics, RaySettings):
         return ClusterSummary(facts, detailed, embedded=lifecycle.runs_embedded(), dashboard=link)
 
     @magic_arguments()
-    @argument("--address", help="Cluster to connect to: auto, HOST:PORT or ray://HOST:PORT.")
-    @argument("--num-cpus", type=local_ray_size("num_cpus"), help="CPUs of a new local Ray.")
-    @argument("--num-gpus", type=local_ray_size("num_gpus"), help="GPUs of a new local Ray.")
-    @argument("--namespace", help="Ray namespace of this kernel's job.")
-    @argument("--object-store-memory", type=byte_size, help="Object store of a new local Ray (bytes, 2GB, 512MiB).")
+    @start_arguments
     @argument("--runtime-env", type=json_object, help="Ray runtime environment for this job, as JSON.")
-    @switch("dashboard", "Start the dashboard (on 127.0.0.1).", "Start without the dashboard.")
-    @argument("--timeout", dest="connect_timeout", type=seconds,
-              help="Seconds the cluster at --address has to answer (RayMagics.connect_timeout).")
     @line_magic
     @one_line_errors
     def ray_init(self, line):
         """Start an embedded local Ray, or connect to a cluster, and show a summary."""
-        args = parse_line(self.ray_init, line)
-        local_only = [flag for flag, value in LOCAL_RAY_FLAGS.items() if getattr(args, value) is not None]
-        if args.address and local_only:
-            raise InputError(f"{', '.join(local_only)} size a new local Ray, not a cluster at --address")
-        if args.connect_timeout is not None and not (args.address or self.address):
-            raise InputError("--timeout limits the connect to a cluster at --address")
+        given = {name: value for name, value in vars(parse_line(self.ray_init, line)).items() if value is not None}
+        options = self.start_options(**given)
+        other_kind = NEW_LOCAL_RAY if options.address else AT_ADDRESS
+        misplaced = [start_flag(name) for name, trait in start_settings().items()
+                     if name in given and trait.metadata["start"] == other_kind]
+        if misplaced:
+            raise InputError(MISPLACED[other_kind].format(", ".join(misplaced)))
         check_template(self.dashboard_link)
         if lifecycle.is_running():
             print("Ray is already running in this kernel; %ray_shutdown first to start another.")
             return
-        given = {name: value for name, value in vars(args).items() if value is not None}
-        lifecycle.start(dataclasses.replace(self.start_options(), **given))
+        lifecycle.start(options)
         display(self.cluster_summary(detailed=False))
 
     @line_magic

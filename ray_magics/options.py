@@ -12,9 +12,10 @@ import shlex
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument
+from traitlets import Bool, Float, Int
 
 from .errors import InputError, single_line
-from .settings import LEAST, positive_seconds
+from .settings import LEAST, positive_seconds, start_flag, start_settings
 
 _BYTE_UNITS = {
     "": 1, "b": 1,
@@ -209,6 +210,19 @@ def resolve_name(namespace: dict, path: str):
     return value
 
 
-def local_ray_size(name: str):
-    """The type of a flag that sizes the embedded Ray, by the rule its setting follows (`settings.LEAST`)."""
-    return count(LEAST[name])
+def start_arguments(func):
+    """`%ray_init`'s flags, one for each setting that says how Ray starts (`settings.start_settings`),
+    parsed by the rule the setting follows; a flag left out keeps the setting."""
+    for name, trait in reversed(start_settings().items()):
+        help_text = f"{trait.help} (RayMagics.{name})".replace("%", "%%")  # (argparse formats help with %)
+        if isinstance(trait, Bool):
+            func = switch(name, help_text, trait.metadata["off_help"])(func)
+            continue
+        if isinstance(trait, Float):
+            kind, metavar = seconds, "S"
+        elif isinstance(trait, Int):
+            kind, metavar = (byte_size, "BYTES") if trait.metadata.get("bytes") else (count(LEAST[name]), "N")
+        else:
+            kind, metavar = str, trait.metadata["metavar"]
+        func = argument(start_flag(name), dest=name, type=kind, metavar=metavar, help=help_text)(func)
+    return func

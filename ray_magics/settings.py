@@ -1,7 +1,9 @@
 """The extension's settings, and the rules every value of theirs follows, written once.
 
 `RaySettings` holds the traitlets that `%config RayMagics.<name> = ...` changes (the magics
-inherit them). The same rules check the matching magic flags and Python arguments:
+inherit them). Those tagged `start` say how Ray starts: each is declared here alone, and
+`%ray_init`'s flag of the same name and the start's field are made from it
+(`start_settings`). The same rules check the matching magic flags and Python arguments:
 
 - seconds (refresh interval, timeouts): a finite number > 0;
 - the embedded Ray's size: CPUs ≥ 1 (with none, no actor could ever be placed and every
@@ -20,6 +22,7 @@ from .errors import InputError
 
 LEAST = {"num_cpus": 1, "num_gpus": 0, "object_store_memory": 1, "max_print_lines": 1}  # per setting
 AUTO_LINK = "auto"
+ANY_RAY, NEW_LOCAL_RAY, AT_ADDRESS = "any", "local", "address"  # which start a `start` setting applies to
 
 
 def positive_seconds(value, what: str) -> float:
@@ -57,21 +60,29 @@ class RaySettings(Configurable):
     address = Unicode(
         None, allow_none=True,
         help="Cluster to connect to instead of starting an embedded Ray ('auto', HOST:PORT, ray://HOST:PORT).",
-    ).tag(config=True)
-    num_cpus = Int(None, allow_none=True, help="CPUs of the embedded Ray, ≥ 1 (all, if unset).").tag(config=True)
-    num_gpus = Int(None, allow_none=True, help="GPUs of the embedded Ray, ≥ 0 (all, if unset).").tag(config=True)
+    ).tag(config=True, start=AT_ADDRESS, metavar="ADDR")
+    num_cpus = Int(None, allow_none=True, help="CPUs of the embedded Ray, ≥ 1 (all, if unset).").tag(
+        config=True, start=NEW_LOCAL_RAY,
+    )
+    num_gpus = Int(None, allow_none=True, help="GPUs of the embedded Ray, ≥ 0 (all, if unset).").tag(
+        config=True, start=NEW_LOCAL_RAY,
+    )
+    namespace = Unicode(None, allow_none=True, help="Ray namespace of this kernel's job.").tag(
+        config=True, start=ANY_RAY, metavar="NS",
+    )
     object_store_memory = Int(
         None, allow_none=True,
-        help="Object store bytes of the embedded Ray (30% of the memory this process may use, if unset).",
-    ).tag(config=True)
-    dashboard = Bool(False, help="Start the embedded Ray with its dashboard (on 127.0.0.1).").tag(config=True)
-    namespace = Unicode(None, allow_none=True, help="Ray namespace of this kernel's job.").tag(config=True)
+        help="Object store of the embedded Ray, in bytes (30% of the memory this process may use, if unset).",
+    ).tag(config=True, start=NEW_LOCAL_RAY, bytes=True)
+    dashboard = Bool(False, help="Start the embedded Ray with its dashboard (on 127.0.0.1).").tag(
+        config=True, start=NEW_LOCAL_RAY, off_help="Start the embedded Ray without its dashboard.",
+    )
+    connect_timeout = Float(
+        10.0, help="Seconds a cluster at an address has to answer.",
+    ).tag(config=True, start=AT_ADDRESS, flag="timeout")
     refresh_interval = Float(0.5, help="Seconds between refreshes of live widgets (default of --interval).").tag(
         config=True
     )
-    connect_timeout = Float(
-        10.0, help="Seconds a cluster at an address has to answer (default of %ray_init --timeout).",
-    ).tag(config=True)
     cancel_on_interrupt = Bool(
         True, help="The kernel's interrupt (Stop, Ctrl-C) cancels the actor calls the interrupted cell made "
         "that have not finished.",
@@ -121,6 +132,19 @@ class RaySettings(Configurable):
             return rule(*args)
         except InputError as error:
             raise TraitError(str(error)) from None
+
+
+def start_settings() -> dict:
+    """The settings that say how Ray starts, in order: name -> trait (its `start` metadata says
+    which start it applies to, its `flag` the `%ray_init` flag where that is not `--name`)."""
+    traits = RaySettings.class_traits(start=lambda applies: applies is not None)
+    return {name: traits[name] for name in vars(RaySettings) if name in traits}
+
+
+def start_flag(name: str) -> str:
+    """The `%ray_init` flag of the start setting `name`: `--num-cpus` for `num_cpus`, `--timeout`
+    for `connect_timeout`."""
+    return "--" + RaySettings.class_traits()[name].metadata.get("flag", name).replace("_", "-")
 
 
 def current() -> RaySettings:

@@ -237,7 +237,7 @@ def test_the_connect_timeout_is_a_validated_setting_and_a_ray_init_option(ip):
     with pytest.raises(TraitError, match="RayMagics.connect_timeout must be a number of seconds > 0"):
         magics.connect_timeout = 0
     assert usage_error(lambda: ip.run_line_magic("ray_init", "--timeout 2")) == (
-        "%ray_init: --timeout limits the connect to a cluster at --address"
+        "%ray_init: --timeout applies to a cluster at --address only"
     )
     assert usage_error(lambda: ip.run_line_magic("ray_init", "--address 127.0.0.1:1 --timeout 0")) == (
         "%ray_init: argument --timeout: expected a number of seconds > 0, got '0'"

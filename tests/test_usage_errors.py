@@ -56,7 +56,7 @@ def test_bad_actor_cell(ip, line, cell, expected):
         ("ray_init", "--object-store-memory -5", "%ray_init: argument --object-store-memory"),
         ("ray_init", "--runtime-env '{'", "%ray_init: argument --runtime-env: invalid JSON"),
         ("ray_init", "--dashboard --colour", "%ray_init: unrecognized arguments: --colour"),
-        ("ray_init", "--address auto --num-cpus 2", "%ray_init: --num-cpus size a new local Ray, not a cluster"),
+        ("ray_init", "--address auto --num-cpus 2", "%ray_init: --num-cpus sizes a new local Ray, not a cluster"),
         ("ray_status", "--verbose", "%ray_status: takes no options"),
         ("actors", "'line\nbreak'", "%actors: unrecognized arguments: line\\nbreak"),
         ("ray_shutdown", "now", "%ray_shutdown: takes no options"),

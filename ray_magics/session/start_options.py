@@ -17,10 +17,11 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 from ..ray_internals import with_object_store_directory
+from ..settings import start_settings
 
 OBJECT_STORE_SHARE = 0.3
 OBJECT_STORE_MINIMUM = 80 * 2**20
@@ -34,18 +35,17 @@ PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)  # the `ray_magics` di
 REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9._-]+)")
 
 
-@dataclass
-class StartOptions:
-    """What `%ray_init` and the extension's settings ask of Ray."""
+class StartOptions(SimpleNamespace):
+    """What `%ray_init` and the extension's settings ask of Ray: a value for each setting that
+    says how Ray starts (`settings.start_settings`: `address`, `num_cpus`, `connect_timeout`…,
+    each the setting's default unless given), and the job's `runtime_env`."""
 
-    address: str | None = None
-    num_cpus: int | None = None
-    num_gpus: int | None = None
-    namespace: str | None = None
-    object_store_memory: int | None = None
-    runtime_env: dict = field(default_factory=dict)
-    dashboard: bool = False
-    connect_timeout: float = 10.0  # seconds a cluster at `address` has to answer
+    def __init__(self, runtime_env: dict | None = None, **values):
+        defaults = {name: trait.default() for name, trait in start_settings().items()}
+        unknown = values.keys() - defaults.keys()
+        if unknown:
+            raise TypeError(f"not a start setting: {', '.join(sorted(unknown))}")
+        super().__init__(**{**defaults, **values}, runtime_env=runtime_env or {})
 
 
 def init_kwargs(options: StartOptions) -> dict:
