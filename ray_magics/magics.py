@@ -10,7 +10,7 @@ import inspect
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.core.magic_arguments import argument
 from IPython.display import display
 
 from .cells.prints import PrintRouting
@@ -31,6 +31,7 @@ from .options import (
     class_name,
     json_object,
     live_view_arguments,
+    magic_options,
     parse_line,
     resolve_name,
     seconds,
@@ -117,7 +118,7 @@ class RayMagics(Magics, RaySettings):
         link = dashboard_link(facts.dashboard_url, self.dashboard_link, in_kernel) if facts.dashboard_url else None
         return ClusterSummary(facts, detailed, embedded=lifecycle.runs_embedded(), dashboard=link)
 
-    @magic_arguments()
+    @magic_options()
     @start_arguments
     @argument("--runtime-env", type=json_object, help="Ray runtime environment for this job, as JSON.")
     @line_magic
@@ -156,7 +157,7 @@ class RayMagics(Magics, RaySettings):
         REFRESHER.end_all(RAY_GONE)
         print("Ray shut down." if lifecycle.shutdown() else "Ray is not running.")
 
-    @magic_arguments()
+    @magic_options()
     @argument(
         "classes", nargs="*", metavar="CLASS", type=class_name,
         help="Only these classes of the cell (default: all it defines).",
@@ -179,7 +180,7 @@ class RayMagics(Magics, RaySettings):
         )
         print("\n".join(lines))
 
-    @magic_arguments()
+    @magic_options()
     @argument("--all", action="store_true", help="Include dead actors (with their death cause).")
     @argument("--class", dest="class_name", metavar="NAME", help="Only the actors of this class.")
     @argument("--watch", action="store_true", help="Keep the table live, refreshed in the background.")
@@ -197,7 +198,7 @@ class RayMagics(Magics, RaySettings):
         self.ensure_ray()
         display(live_api().actors(args.all, args.class_name, args.watch, args.interval))
 
-    @magic_arguments()
+    @magic_options()
     @argument("handle", metavar="HANDLE", help="The actor handle: a name or dotted attribute path, e.g. actors.one.")
     @argument("--method", default="get_progress", help="The method to poll (default: get_progress).")
     @bar_arguments
@@ -222,7 +223,7 @@ class RayMagics(Magics, RaySettings):
         live.progress(handle, args.method, args.interval, args.description, args.unit, args.wait, args.timeout,
                       show=display)
 
-    @magic_arguments()
+    @magic_options()
     @argument("refs", metavar="REFS", help="The ObjectRefs: a name or dotted attribute path, e.g. refs.")
     @bar_arguments
     @line_magic
@@ -244,7 +245,7 @@ class RayMagics(Magics, RaySettings):
         live.progress(refs, interval=args.interval, description=args.description, unit=args.unit, wait=args.wait,
                       timeout=args.timeout, show=display)
 
-    @magic_arguments()
+    @magic_options()
     @argument("target", metavar="HANDLE.METHOD", help="The actor method to poll, e.g. sup.state.")
     @argument("--until", metavar="VALUE", help="Stop once every value (or every state/status cell) is VALUE.")
     @live_view_arguments

@@ -10,8 +10,7 @@ import math
 import re
 import shlex
 
-from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Float, Int
 
 from .errors import InputError, single_line
@@ -107,16 +106,29 @@ def resources(text: str) -> dict:
     return value
 
 
+def magic_options():
+    """IPython's `@magic_arguments()`, with a parser that reports a bad line as an `InputError`
+    (IPython's reports it as a `UsageError`, which the magics would only make again)."""
+
+    def make(func):
+        func = magic_arguments()(func)
+        func.parser.error = _refuse
+        return func
+
+    return make
+
+
+def _refuse(message: str):
+    raise InputError(single_line(message))
+
+
 def parse_line(magic, line: str):
-    """Parse a magic's line with its `@magic_arguments`; every problem is an `InputError`."""
+    """Parse a magic's line with its `@magic_options`; every problem is an `InputError`."""
     try:
         argv = shlex.split(line)
     except ValueError as error:
         raise InputError(f"cannot split the options: {error}") from None
-    try:
-        return magic.parser.parse_args(argv)
-    except UsageError as error:  # how IPython's argument parser reports every error
-        raise InputError(single_line(str(error))) from None
+    return magic.parser.parse_args(argv)
 
 
 def switch(name: str, on_help: str, off_help: str):
@@ -130,23 +142,26 @@ def switch(name: str, on_help: str, off_help: str):
     return add
 
 
+ACTOR_OPTIONS = {  # `ray.remote`'s actor options, each a `%%actor` flag (`--num-cpus` for `num_cpus`)
+    "num_cpus": {"type": non_negative_number, "help": "CPUs each actor reserves."},
+    "num_gpus": {"type": non_negative_number, "help": "GPUs each actor reserves."},
+    "memory": {"type": byte_size, "help": "Heap memory each actor reserves (bytes, or 2GB, 512MiB)."},
+    "resources": {"type": resources, "help": 'Custom resources as JSON, e.g. \'{"accel": 1}\'.'},
+    "max_restarts": {"type": count(-1), "help": "Restarts after the actor dies (-1: no limit)."},
+    "max_task_retries": {"type": count(-1), "help": "Retries of a method whose actor died (-1: no limit)."},
+    "max_concurrency": {"type": count(1), "help": "Calls served at once (a threaded or async actor)."},
+    "runtime_env": {"type": json_object, "help": "Ray runtime environment as JSON."},
+    "name": {"help": "Name of the actor, to find it with ray.get_actor(NAME)."},
+    "namespace": {"help": "Namespace of the named actor."},
+    "lifetime": {"choices": ("detached", "non_detached"), "help": "detached: the actor outlives this kernel."},
+    "get_if_exists": {"action": "store_const", "const": True, "help": "Reuse the named actor if it already runs."},
+}
+
+
 def actor_option_arguments(func):
     """The `ray.remote` actor options, as `%%actor` flags (dest = Ray's keyword)."""
-    for decorator in reversed((
-        argument("--num-cpus", type=non_negative_number, help="CPUs each actor reserves."),
-        argument("--num-gpus", type=non_negative_number, help="GPUs each actor reserves."),
-        argument("--memory", type=byte_size, help="Heap memory each actor reserves (bytes, or 2GB, 512MiB)."),
-        argument("--resources", type=resources, help='Custom resources as JSON, e.g. \'{"accel": 1}\'.'),
-        argument("--max-restarts", type=count(-1), help="Restarts after the actor dies (-1: no limit)."),
-        argument("--max-task-retries", type=count(-1), help="Retries of a method whose actor died (-1: no limit)."),
-        argument("--max-concurrency", type=count(1), help="Calls served at once (a threaded or async actor)."),
-        argument("--runtime-env", type=json_object, help="Ray runtime environment as JSON."),
-        argument("--name", help="Name of the actor, to find it with ray.get_actor(NAME)."),
-        argument("--namespace", help="Namespace of the named actor."),
-        argument("--lifetime", choices=("detached", "non_detached"), help="detached: the actor outlives this kernel."),
-        argument("--get-if-exists", action="store_const", const=True, help="Reuse the named actor if it already runs."),
-    )):
-        func = decorator(func)
+    for name, spec in reversed(ACTOR_OPTIONS.items()):
+        func = argument("--" + name.replace("_", "-"), dest=name, **spec)(func)
     return func
 
 
@@ -178,19 +193,9 @@ def check_needs(args, option: str, needed: str) -> None:
         raise InputError(f"--{option} needs --{needed}")
 
 
-ACTOR_OPTION_NAMES = (
-    "num_cpus", "num_gpus", "memory", "resources", "max_restarts", "max_task_retries",
-    "max_concurrency", "runtime_env", "name", "namespace", "lifetime", "get_if_exists",
-)
-
-
 def actor_options(args) -> dict:
     """The `ray.remote` keyword arguments a parsed `%%actor` line asks for."""
-    return {
-        name: getattr(args, name)
-        for name in ACTOR_OPTION_NAMES
-        if getattr(args, name) is not None
-    }
+    return {name: getattr(args, name) for name in ACTOR_OPTIONS if getattr(args, name) is not None}
 
 
 def resolve_name(namespace: dict, path: str):
