@@ -124,7 +124,15 @@ class RayMagics(Magics, RaySettings):
     @line_magic
     @one_line_errors
     def ray_init(self, line):
-        """Start an embedded local Ray, or connect to a cluster, and show a summary."""
+        """Start an embedded local Ray, or connect to a cluster, and show a summary.
+
+        Examples
+        --------
+        ::
+
+          In [1]: %ray_init --num-cpus 2
+          In [2]: %ray_init --address ray://head.example.org:10001
+        """
         given = {name: value for name, value in vars(parse_line(self.ray_init, line)).items() if value is not None}
         options = self.start_options(**given)
         other_kind = NEW_LOCAL_RAY if options.address else AT_ADDRESS
@@ -142,7 +150,14 @@ class RayMagics(Magics, RaySettings):
     @line_magic
     @one_line_errors
     def ray_status(self, line):
-        """The cluster at a glance: nodes, resources used and total, actors by state."""
+        """The cluster at a glance: nodes, resources used and total, actors by state.
+
+        Examples
+        --------
+        ::
+
+          In [1]: %ray_status
+        """
         no_options(line)
         self.ensure_ray()
         display(self.cluster_summary(detailed=True))
@@ -150,7 +165,15 @@ class RayMagics(Magics, RaySettings):
     @line_magic
     @one_line_errors
     def ray_shutdown(self, line):
-        """End every live widget, then stop Ray (or disconnect from the cluster)."""
+        """End every live widget, then stop Ray (or disconnect from the cluster).
+
+        Examples
+        --------
+        ::
+
+          In [1]: %ray_shutdown
+          Ray shut down.
+        """
         from .live.refresher import RAY_GONE, REFRESHER
 
         no_options(line)
@@ -172,6 +195,22 @@ class RayMagics(Magics, RaySettings):
         Each becomes what `@ray.remote(**options)` makes of it; with tracking (the default)
         its actors count the calls to their public methods: `ray_magics.calls(handle)`.
         The plain class stays reachable as `ray_magics.original(ActorClass)`.
+
+        Examples
+        --------
+        ::
+
+          In [1]: %%actor --num-cpus 1
+             ...: class Counter:
+             ...:     def __init__(self):
+             ...:         self.n = 0
+             ...:     def add(self):
+             ...:         self.n += 1
+             ...:         return self.n
+          Counter → Ray actor (num_cpus=1, tracked)
+
+          In [2]: counter = Counter.remote(); ray.get(counter.add.remote())
+          Out[2]: 1
         """
         __tracebackhide__ = True  # noqa: F841 - IPython hides this frame from tracebacks
         args = parse_line(self.actor, line)
@@ -192,6 +231,14 @@ class RayMagics(Magics, RaySettings):
 
         Lists the actors of every job that are not dead (all of them with --all); tracked
         actors show their calls per method. Works with the dashboard off.
+
+        Examples
+        --------
+        ::
+
+          In [1]: %actors
+          In [2]: %actors --class Counter --watch --interval 1
+          In [3]: %actors --all
         """
         args = parse_line(self.actors, line)
         check_needs(args, "interval", "watch")
@@ -210,6 +257,13 @@ class RayMagics(Magics, RaySettings):
         The method returns a fraction in [0, 1], a (done, total) pair, or a mapping with done,
         total and optional parts (name -> fraction or pair). The bar turns to success at 100%
         and to danger, with the reason, if the actor dies or the method fails.
+
+        Examples
+        --------
+        ::
+
+          In [1]: %actor_progress sampler --unit samples
+          In [2]: %actor_progress trainer --method progress --interval 1 --wait
         """
         args = parse_line(self.actor_progress, line)
         check_needs(args, "timeout", "wait")
@@ -234,6 +288,13 @@ class RayMagics(Magics, RaySettings):
         REFS names a list of refs, a dict of them (its values) or one ref. No value is fetched.
         The bar turns to danger with the first failure and a count of failed refs, and to
         success when every ref is done without one.
+
+        Examples
+        --------
+        ::
+
+          In [1]: refs = [estimate.remote(seed) for seed in range(100)]
+          In [2]: %refs_progress refs --description "π estimates"
         """
         args = parse_line(self.refs_progress, line)
         check_needs(args, "timeout", "wait")
@@ -257,6 +318,12 @@ class RayMagics(Magics, RaySettings):
         A list shows a row per item, a dict a row per key, a list of dicts a column per key;
         state words (RUNNING, DONE, DEAD...) are coloured. The table turns red, with the
         reason, and stops if the actor dies or the method fails.
+
+        Examples
+        --------
+        ::
+
+          In [1]: %actor_table supervisor.reports --until DONE
         """
         args = parse_line(self.actor_table, line)
         check_needs(args, "timeout", "wait")

@@ -1,5 +1,6 @@
 """Loading, unloading and configuring the extension."""
 
+import inspect
 import subprocess
 import sys
 import textwrap
@@ -97,3 +98,12 @@ def test_settings_are_configurable_traits(ip):
     finally:
         magics.num_cpus = None
         magics.dashboard = False
+
+
+@pytest.mark.parametrize("name", sorted(MAGICS["line"] | MAGICS["cell"]))
+def test_each_magics_help_teaches_with_an_example(ip, name):
+    kind = "cell" if name in MAGICS["cell"] else "line"
+    help_text = inspect.cleandoc(ip.magics_manager.magics[kind][name].__doc__)
+    example = help_text.split("Examples\n--------\n", 1)[1]
+    prompt = "%%" if kind == "cell" else "%"
+    assert f"In [1]: {prompt}{name}" in example or f"{prompt}{name} " in example
