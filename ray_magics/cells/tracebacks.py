@@ -8,7 +8,8 @@ hidden, and the stray `^^^^` lines that Ray's trimming leaves dropped. The excep
 Ray's `RayTaskError` that is also the user's type, so `except ValueError:` still catches it.
 
 Ctrl-C in a wait on Ray (`ray.get`, `ray.wait`) shows the cell's frames down to the line that
-waited, without Ray's own frames below it: they say nothing to the user, and drawing them
+called Ray, without the frames below it (Ray's own, and the threading or gRPC code Ray waits
+in): they say nothing to the user, and drawing them
 (IPython reads the source of each) delayed the end of the cell by half a second the first
 time and by seconds with the cores busy.
 """
@@ -49,15 +50,13 @@ def remote_lines(text: str, cell_name) -> list[str]:
     return lines
 
 
-def without_ray_frames(tb):
-    """The traceback `tb` without Ray's own frames at its end (a copy)."""
+def until_ray(tb):
+    """The traceback `tb` down to the frame that called into Ray, without the frames from there on (a copy)."""
     rays = ray_source_prefixes()
     entries = []
-    while tb is not None:
+    while tb is not None and not tb.tb_frame.f_code.co_filename.startswith(rays):
         entries.append(tb)
         tb = tb.tb_next
-    while entries and entries[-1].tb_frame.f_code.co_filename.startswith(rays):
-        entries.pop()
     trimmed = None
     for entry in reversed(entries):
         trimmed = types.TracebackType(trimmed, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
@@ -96,7 +95,7 @@ class RemoteTracebacks(CellBehaviour):
         """IPython's custom exception handler: the local frames as IPython draws them, then the
         remote ones; an interrupt's frames down to the cell's line that waited on Ray."""
         if issubclass(etype, KeyboardInterrupt):
-            shell.showtraceback((etype, value, without_ray_frames(tb)), tb_offset=tb_offset)
+            shell.showtraceback((etype, value, until_ray(tb)), tb_offset=tb_offset)
             return
         local = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)[:-1]
         remote = "\n".join(remote_lines(str(value), shell.compile.format_code_name))
