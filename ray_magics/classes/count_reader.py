@@ -11,6 +11,7 @@ then runs in a task on the cluster with a reader of its own (`cluster.remote_rea
 sends the counts back as plain data.
 """
 
+from ..cluster.facts import ALIVE
 from ..cluster.handles import is_actor_handle
 from ..cluster.remote_read import on_cluster
 from ..errors import InputError, InputTypeError
@@ -18,8 +19,6 @@ from ..ray_internals import through_client, weak_actor_handle
 from ..session.ray_import import import_ray
 from ..session.waits import ready_within
 from .counting import COUNTS_METHOD, CallCounts
-
-ALIVE = "ALIVE"
 
 
 def tracked_method(spec: bytes, name: str = COUNTS_METHOD):

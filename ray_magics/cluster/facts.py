@@ -14,6 +14,11 @@ SHORT_ID = 8
 NIL_ID = "ff"  # an all-ff id (such as the node of an actor not placed yet) means none
 HEAD_RESOURCE = "node:__internal_head__"
 PYTHON_CLASS = "python_function_descriptor"
+# The GCS's words for an actor's state, the alive first as a summary counts them: the one
+# vocabulary of every listing, summary, view and count read.
+ALIVE, PENDING_CREATION, DEPENDENCIES_UNREADY, RESTARTING, DEAD = ACTOR_STATES = (
+    "ALIVE", "PENDING_CREATION", "DEPENDENCIES_UNREADY", "RESTARTING", "DEAD",
+)
 
 
 @dataclass
@@ -57,7 +62,7 @@ class ActorFacts:
         """Seconds alive: until now, or until its end for a dead actor; None if it never started."""
         if not self.start_ms:
             return None
-        until = self.end_ms if self.state == "DEAD" and self.end_ms else now_ms
+        until = self.end_ms if self.state == DEAD and self.end_ms else now_ms
         return max(0, until - self.start_ms) / 1000
 
 

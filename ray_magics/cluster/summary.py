@@ -3,11 +3,10 @@
 from html import escape
 
 from .dashboard_link import DashboardLink, direct
-from .facts import ClusterFacts
+from .facts import ACTOR_STATES, ALIVE, ClusterFacts
 
 DASHBOARD_OFF = "off"
 DASHBOARD_HINT = " (%ray_init --dashboard to turn it on)"  # for the embedded Ray only: a cluster's is set at its start
-STATE_ORDER = ("ALIVE", "PENDING_CREATION", "DEPENDENCIES_UNREADY", "RESTARTING", "DEAD")
 LINKABLE = ("http://", "https://", "/")  # what the HTML makes an <a> of: web addresses and paths on the server
 
 
@@ -74,7 +73,7 @@ class ClusterSummary:
 
     def _actor_states(self) -> str:
         states = self.facts.actor_states
-        known = [s for s in STATE_ORDER if s in states] + sorted(set(states) - set(STATE_ORDER))
+        known = [s for s in ACTOR_STATES if s in states] + sorted(set(states) - set(ACTOR_STATES))
         return ", ".join(f"{states[s]} {s}" for s in known) or "none"
 
     def _node_line(self, node) -> str:
@@ -87,7 +86,7 @@ class ClusterSummary:
         )
         shown = ["CPU"] + (["GPU"] if node.total.get("GPU") else []) + custom
         usage = ", ".join(f"{name} {_node_usage(node, name)}" for name in shown)
-        return f"{node.address} ALIVE, {usage}"
+        return f"{node.address} {ALIVE}, {usage}"
 
     def __repr__(self) -> str:
         width = max(len(label) for label, _ in self.rows())
