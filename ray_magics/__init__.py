@@ -49,6 +49,7 @@ def load_ipython_extension(ipython):
     ipython.register_magics(magics)
     for behaviour in magics.cell_behaviours:
         behaviour.register()
+    ipython.observe(magics.stop_ray_on_exit, names="exit_now")
 
 
 def unload_ipython_extension(ipython):
@@ -62,6 +63,7 @@ def unload_ipython_extension(ipython):
     if magics is not None:
         for behaviour in magics.cell_behaviours:
             behaviour.unregister()
+        ipython.unobserve(magics.stop_ray_on_exit, names="exit_now")
     for kind, names in RayMagics.magics.items():
         for name in names:
             ipython.magics_manager.magics[kind].pop(name, None)

@@ -162,6 +162,24 @@ class RayMagics(Magics, RaySettings):
         self.ensure_ray()
         display(self.cluster_summary(detailed=True))
 
+    @staticmethod
+    def stop_ray() -> bool:
+        """End every live widget, then stop Ray; False if it was not running."""
+        from .live.refresher import RAY_GONE, REFRESHER
+
+        REFRESHER.end_all(RAY_GONE)
+        return lifecycle.shutdown()
+
+    def stop_ray_on_exit(self, change) -> None:
+        """Stop Ray as soon as the kernel is told to shut down or restart (the shell's `exit_now`).
+
+        ipykernel then ends the kernel's child processes, Ray's among them, one signal after
+        another for up to half a minute; the Jupyter server does not wait that long: it sends
+        the kernel SIGTERM (Ray prints a crash stack), then SIGKILL, and the actors stay.
+        """
+        if change["new"]:
+            self.stop_ray()
+
     @line_magic
     @one_line_errors
     def ray_shutdown(self, line):
@@ -174,11 +192,8 @@ class RayMagics(Magics, RaySettings):
           In [1]: %ray_shutdown
           Ray shut down.
         """
-        from .live.refresher import RAY_GONE, REFRESHER
-
         no_options(line)
-        REFRESHER.end_all(RAY_GONE)
-        print("Ray shut down." if lifecycle.shutdown() else "Ray is not running.")
+        print("Ray shut down." if self.stop_ray() else "Ray is not running.")
 
     @magic_options()
     @argument(

@@ -38,10 +38,11 @@ class CellResult:
 class Kernel:
     """A python3 ipykernel started with `env` added to this process's environment."""
 
-    def __init__(self, env: dict | None = None, cwd: str | None = None):
+    def __init__(self, env: dict | None = None, cwd: str | None = None, stderr=None):
+        """`stderr`: a file for what the kernel process writes there, as a Jupyter server's log gets it."""
         self.manager, self.client = start_new_kernel(
             startup_timeout=KERNEL_START_SECONDS, kernel_name="python3",
-            env={**os.environ, **(env or {})}, cwd=cwd,
+            env={**os.environ, **(env or {})}, cwd=cwd, **({"stderr": stderr} if stderr else {}),
         )
         self.later = defaultdict(CellResult)  # request id -> what its cell got while others were collected
 

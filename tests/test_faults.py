@@ -6,6 +6,7 @@ import socket
 import sys
 import time
 
+import psutil
 import pytest
 import ray
 from IPython.utils.capture import capture_output
@@ -260,3 +261,41 @@ def test_a_cluster_on_another_ray_is_one_line_naming_both_versions():
         f"(Python {'.'.join(map(str, sys.version_info[:3]))}); a driver needs the cluster's versions"
     )
     assert failure_reason(RuntimeError("first line\nsecond")) == "first line"
+
+
+@pytest.mark.parametrize("how", ["shutdown", "restart"])
+def test_a_kernel_shut_down_or_restarted_stops_its_ray_before_the_server_loses_patience(tmp_path, how):
+    """ipykernel ends the kernel's child processes one signal after another for up to half a
+    minute; a Jupyter server sends SIGTERM after half its `shutdown_wait_time` (Ray then prints
+    a crash stack into the server's log) and SIGKILL after all of it, leaving the actors running."""
+    from .kernel_driver import Kernel
+
+    log = tmp_path / "kernel-stderr.log"
+    with log.open("w") as stderr:
+        kernel = Kernel(stderr=stderr)
+        try:
+            kernel.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport os, ray")
+            kernel.check(TWO_CLASSES)
+            kernel.check("job = Job.remote()\nray.get(job.get_progress.remote())")
+            ray_processes = psutil.Process(kernel.value("os.getpid()")).children(recursive=True)
+            assert any(process.name() == "raylet" for process in ray_processes)
+            started = time.monotonic()
+            if how == "restart":
+                kernel.manager.restart_kernel(now=False)
+            else:
+                kernel.manager.shutdown_kernel(now=False)
+            took = time.monotonic() - started
+        finally:
+            kernel.client.stop_channels()
+            if kernel.manager.has_kernel:
+                kernel.manager.shutdown_kernel(now=True)
+    assert not [process.name() for process in ray_processes if _still_running(process)]
+    assert "SIGTERM received" not in log.read_text()
+    assert took < kernel.manager.shutdown_wait_time
+
+
+def _still_running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
