@@ -393,12 +393,6 @@ def test_a_value_standing_still_redraws_only_its_clock_every_five_seconds():
     assert (view.bar.value, view.info.value) == (0.5, "50% · 5/10 rows · 0.545 rows/s · 00:05 elapsed · ETA 00:09")
 
 
-def test_counts_are_written_in_full():
-    from ray_magics.live.progress_view import amount
-
-    assert [amount(128_000_000), amount(2.5), amount(10.0)] == ["128,000,000", "2.5", "10"]
-
-
 @pytest.fixture(scope="module")
 def restart_ray(session_shell):
     """For a test that shuts Ray down: the session's Ray is started again once this module is done.

@@ -3,6 +3,8 @@
 from html import escape
 
 AMBER = "#d4a000"
+SLOW_INTERVALS = 3  # intervals without a reading after which a view says how long ago the last came
+SLOW_LEAST = 1.0  # seconds: a reading later than this (at least) is slow, however short the interval
 STATE_COLOURS = {  # upper-case state words; any other word starting with PENDING is amber too
     "ALIVE": "green",
     "DONE": "green",
@@ -75,3 +77,18 @@ def text_table(header, rows) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in (header, *rows)
     )
+
+
+def waiting_text(seconds: float) -> str:
+    """What a view says while its first reading has not come."""
+    return f"waiting for the first reading ({int(seconds)} s)"
+
+
+def slow_text(seconds: float) -> str:
+    """What a view says while its readings have not come for `slow_after` seconds."""
+    return f"slow: last reading {int(seconds)} s ago"
+
+
+def slow_after(interval: float) -> float:
+    """Seconds without a reading after which a view polled every `interval` seconds is slow."""
+    return max(SLOW_INTERVALS * interval, SLOW_LEAST)

@@ -10,7 +10,8 @@ its one final line when it finishes: the text fallback).
 Its Ray calls go through `session.background`: they never start Ray, and a `ray.shutdown()`
 in the user's code waits for them, then ends every view with "Ray shut down". A poll of
 an actor that fails or hangs is judged by `health`: an actor restarting pauses its view
-(polling goes on), an actor dead for good ends it.
+(polling goes on), an actor dead for good ends it, and a view whose poll hangs says how long
+its readings have not come.
 """
 
 import threading
@@ -154,7 +155,8 @@ class Refresher:
             self._show(view, value)
 
     def _look_at_stalled(self, view: LiveView, now: float) -> None:
-        """A poll unanswered when the next is due: show it if its actor is restarting."""
+        """A poll unanswered when the next is due: show that its actor is restarting, or how long
+        readings have not come."""
         with self._lock:
             if view not in self._due:
                 return
@@ -166,6 +168,8 @@ class Refresher:
             return
         if notice is not None:
             view.pause(notice)
+        else:
+            view.overdue()
 
     def _collect(self) -> bool:
         """Wait a slice for the polls in flight and hand results to their views; False if none."""
