@@ -134,6 +134,32 @@ def test_a_killed_actor_turns_the_bar_to_danger_with_the_reason(scripted):
     assert "killed by `ray.kill`" in view.info.value
 
 
+BAD_INIT = """
+class BadInit:
+    def __init__(self):
+        raise RuntimeError("x")
+    def get_progress(self):
+        return 0.5
+    def state(self):
+        return ["RUNNING"]
+"""
+
+
+def test_an_actor_whose_init_raised_shows_the_users_exception_as_plain_text_in_bars_and_tables(ip):
+    with capture_output():
+        ip.run_cell_magic("actor", "", BAD_INIT)
+    ip.user_ns["bi"] = ip.user_ns["BadInit"].remote()
+    with capture_output() as out:
+        ip.run_line_magic("actor_progress", "bi --interval 0.05 --wait --timeout 10")
+        ip.run_line_magic("actor_table", "bi.state --interval 0.05 --wait --timeout 10")
+        ip.run_line_magic("actors", "--all --class BadInit")
+    bar, table, header, *rows = out.stdout.splitlines()
+    assert bar == "Progress: 0% failed: RuntimeError: x"
+    assert table == "bi.state: no rows yet, failed: RuntimeError: x"
+    assert header.endswith("death cause") and rows[-1].endswith("  RuntimeError: x")
+    assert "\x1b" not in out.stdout
+
+
 def test_a_method_that_raises_turns_the_bar_to_danger_for_good(scripted):
     handle = scripted(0.5)
     view = ray_magics.progress(handle, interval=FAST)
@@ -144,6 +170,22 @@ def test_a_method_that_raises_turns_the_bar_to_danger_for_good(scripted):
     assert view.info.value == "50% ValueError: disk &lt;full&gt;"
     assert view.show(1.0) is True  # danger is never overwritten
     assert (view.bar.bar_style, view.bar.value) == ("danger", 0.5)
+
+
+def test_a_bar_says_how_long_its_readings_have_not_come(scripted):
+    handle = scripted()
+    ray.get(handle.set.remote((1, 4), 2.0))  # every reading now takes 2 s
+    view = ray_magics.progress(handle, interval=FAST)
+    wait_for(lambda: view.info.value == "0% waiting for the first reading (1 s)", what="the first reading's wait")
+    assert repr(view).startswith("Progress: 0% waiting for the first reading (")
+    wait_for(lambda: view.bar.value == 0.25, what="the first reading")
+    wait_for(lambda: view.info.value == "25% slow: last reading 1 s ago", what="the next reading late")
+    assert view.bar.bar_style == "warning"
+    assert repr(view).startswith("Progress: 25% (1/4) slow: last reading ")
+    ray.get(handle.set.remote((2, 4)))
+    wait_for(lambda: view.bar.value == 0.5, what="the late reading")
+    assert view.info.value.startswith("50% · 2/4 · ") and view.bar.bar_style == "info"
+    assert repr(view) == "Progress: 50% (2/4) running"
 
 
 @pytest.mark.parametrize(

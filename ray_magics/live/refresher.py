@@ -17,7 +17,6 @@ its readings have not come.
 import threading
 import time
 
-from ..errors import one_line
 from ..session import threads
 from ..session.background import connected_ray, get_ready, wait
 from .health import error_reason, notice_after_failure, notice_while_stalled
@@ -110,7 +109,7 @@ class Refresher:
                     self._submit_due(ray)
                     waited = self._collect()
                 except Exception as error:  # noqa: BLE001 - the thread must outlive any failure
-                    self.end_all(one_line(error))
+                    self.end_all(error_reason(error))
                     continue
             if not waited:
                 self._wake.wait(self._idle_time())
@@ -140,7 +139,7 @@ class Refresher:
             try:
                 polled.append((view, view.request()))
             except Exception as error:  # noqa: BLE001 - Ray raises many kinds; all become one line
-                self._end(view, one_line(error))
+                self._end(view, error_reason(error))
         shown_here = []
         with self._lock:  # one look for the whole batch
             for view, value in polled:
@@ -164,7 +163,7 @@ class Refresher:
         try:
             notice = notice_while_stalled(view.actor_id)
         except Exception as error:  # noqa: BLE001 - a failed look ends that view only
-            self._end(view, one_line(error))
+            self._end(view, error_reason(error))
             return
         if notice is not None:
             view.pause(notice)
@@ -206,7 +205,7 @@ class Refresher:
         try:
             finished = view.show(value)
         except Exception as error:  # noqa: BLE001 - a drawing failure ends that view only
-            self._end(view, one_line(error))
+            self._end(view, error_reason(error))
             return
         if finished:
             self._unschedule(view)
