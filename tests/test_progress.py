@@ -150,8 +150,8 @@ def test_an_actor_whose_init_raised_shows_the_users_exception_as_plain_text_in_b
         ip.run_cell_magic("actor", "", BAD_INIT)
     ip.user_ns["bi"] = ip.user_ns["BadInit"].remote()
     with capture_output() as out:
-        ip.run_line_magic("actor_progress", "bi --interval 0.05 --wait --timeout 10")
-        ip.run_line_magic("actor_table", "bi.state --interval 0.05 --wait --timeout 10")
+        ip.run_line_magic("actor_progress", "bi --interval 0.05 --wait --timeout 30")
+        ip.run_line_magic("actor_table", "bi.state --interval 0.05 --wait --timeout 30")
         ip.run_line_magic("actors", "--all --class BadInit")
     bar, table, header, *rows = out.stdout.splitlines()
     assert bar == "Progress: 0% failed: RuntimeError: x"
