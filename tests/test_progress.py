@@ -148,16 +148,16 @@ class BadInit:
 def test_an_actor_whose_init_raised_shows_the_users_exception_as_plain_text_in_bars_and_tables(ip):
     with capture_output():
         ip.run_cell_magic("actor", "", BAD_INIT)
-    ip.user_ns["bi"] = ip.user_ns["BadInit"].remote()
-    with capture_output() as out:
-        ip.run_line_magic("actor_progress", "bi --interval 0.05 --wait --timeout 30")
-        ip.run_line_magic("actor_table", "bi.state --interval 0.05 --wait --timeout 30")
-        ip.run_line_magic("actors", "--all --class BadInit")
-    bar, table, header, *rows = out.stdout.splitlines()
-    assert bar == "Progress: 0% failed: RuntimeError: x"
-    assert table == "bi.state: no rows yet, failed: RuntimeError: x"
-    assert header.endswith("death cause") and rows[-1].endswith("  RuntimeError: x")
-    assert "\x1b" not in out.stdout
+        bad = ip.user_ns["BadInit"].remote()
+        bar = ray_magics.progress(bad, interval=FAST, wait=True, timeout=30)
+        table = ray_magics.table(bad.state, interval=FAST, wait=True, timeout=30)
+    assert repr(bar) == "Progress: 0% failed: RuntimeError: x"
+    assert (bar.info.value, bar.bar.bar_style) == ("0% RuntimeError: x", "danger")
+    assert repr(table) == "BadInit.state: no rows yet, failed: RuntimeError: x"
+    assert "<div style='color:red'>failed: RuntimeError: x · " in table.widget.value
+    listing = ray_magics.actors(all=True, class_name="BadInit")
+    assert [row["death cause"] for row in listing.rows] == ["RuntimeError: x"]
+    assert not any("\x1b" in text for text in (repr(bar), repr(table), repr(listing)))
 
 
 def test_a_method_that_raises_turns_the_bar_to_danger_for_good(scripted):
