@@ -11,7 +11,7 @@ from html import escape
 import ipywidgets as widgets
 
 from .drawing import set_traits
-from .meter import Meter, part_text
+from .meter import SLOW, WAITING, Meter, part_text
 from .method_view import MethodView
 from .progress_reading import Reading, read_progress
 from .view import LiveView
@@ -119,14 +119,14 @@ class BarView(LiveView):
         set_traits(self.info, value=escape(self.meter.info()))
 
     def _draw_clock(self) -> None:
-        """The info line of a value standing still: its elapsed time, rate and ETA, every `STILL_CLOCK` s
-        (at once if it showed readings waiting)."""
-        when, state = self._drawn
-        if state != self.meter.state or self.meter.clock() - when >= STILL_CLOCK:
+        """Only time moved: the seconds readings have waited, at once; the elapsed time, rate and ETA of
+        a value standing still, every `STILL_CLOCK` s."""
+        when, drawn_state = self._drawn
+        state = self.meter.state
+        if state != drawn_state or state in (WAITING, SLOW) or self.meter.clock() - when >= STILL_CLOCK:
             self._draw_meter()
 
-    def _draw_wait(self) -> None:
-        self._draw_meter()
+    _draw_wait = _draw_clock
 
     def _draw_outage(self) -> None:
         """Red with the reason the bar ended."""
