@@ -318,8 +318,7 @@ class RayMagics(Magics, RaySettings):
         live.check_ray_running()
         if is_actor_handle(refs):
             raise InputError(f"{args.refs} is an actor handle: use %actor_progress {args.refs}")
-        live.progress(refs, interval=args.interval, description=args.description, unit=args.unit, wait=args.wait,
-                      timeout=args.timeout, show=display)
+        live.refs_progress(refs, args.interval, args.description, args.unit, args.wait, args.timeout, show=display)
 
     @magic_options()
     @argument("target", metavar="HANDLE.METHOD", help="The actor method to poll, e.g. sup.state.")

@@ -458,3 +458,57 @@ def _ray_tag(data) -> str:
     ip = data.get("ip")
     where = "" if ip == data.get("localhost") else f", ip={ip}"
     return f"({name + ' ' if name else ''}pid={data.get('pid')}{where})"
+
+
+# --------------------------------------------------------------------------- Ray's message text
+# Why private: Ray's exceptions and the GCS's death causes carry the cause as text alone: an
+# actor whose `__init__` raised holds the remote traceback in its message, and no public
+# attribute holds the user's exception. Ray colours task names (`ray::Class.method()`) for a
+# terminal, whatever the output. Read as Ray 2.52 to 2.60 write them.
+
+TERMINAL_CODE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # an ANSI control sequence, such as a colour
+CREATION_FAILED = "The actor died because of an error raised in its creation task"
+DEATH_CAUSE = "The actor is dead because"
+FRAME = "  File "  # a frame's first line in a formatted Python traceback
+
+
+def plain_text(text: str) -> str:
+    """Ray's text without its terminal codes: `\\x1b[36mray::f()\\x1b[39m` reads `ray::f()`."""
+    return TERMINAL_CODE.sub("", text)
+
+
+def raised_line(traceback_text: str) -> str | None:
+    """The first line of the exception a formatted Python traceback ends with (`RuntimeError: x`);
+    None if the text has no frame."""
+    lines = traceback_text.splitlines()
+    frames = [index for index, line in enumerate(lines) if line.startswith(FRAME)]
+    if not frames:
+        return None
+    return next((line.strip() for line in lines[frames[-1] + 1:] if line and not line[0].isspace()), None)
+
+
+def actor_error_line(message: str) -> str:
+    """One line on why a `RayActorError` ended its actor, from its message: the user's exception if
+    the actor's `__init__` raised it, else Ray's `The actor is dead because …` line, else the first
+    line ('' for none); without terminal codes."""
+    text = plain_text(message).strip()
+    lines = text.splitlines()
+    if not lines:
+        return ""
+    if lines[0].startswith(CREATION_FAILED):
+        return raised_line(text) or lines[0]
+    return next((line for line in lines if line.startswith(DEATH_CAUSE)), lines[0])
+
+
+def death_reason(cause) -> str:
+    """One line for a GCS `ActorDeathCause` record ('' if it has none): the user's exception if the
+    actor's `__init__` raised it, else the first line of Ray's message; without terminal codes."""
+    context = cause.WhichOneof("context")
+    if context is None:
+        return ""
+    details = getattr(cause, context)
+    if context == "creation_task_failure_context":
+        text = plain_text(details.formatted_exception_string)
+        return raised_line(text) or "the actor's __init__ failed"
+    lines = plain_text(details.error_message).strip().splitlines()
+    return lines[0] if lines else context.removesuffix("_context").replace("_", " ")

@@ -107,6 +107,29 @@ def test_the_class_filter_and_the_text_table(ip, classes, spawn):
     assert out.stdout == "No actors of class 'Nobody'.\n"
 
 
+METHODS = [f"method_with_a_long_name_{index:02d}" for index in range(20)]
+WIDE = "class Wide:\n" + "".join(f"    def {name}(self):\n        return 1\n" for name in METHODS)
+
+
+def test_the_text_table_wraps_long_call_lists_so_the_death_cause_stays_in_view(ip, spawn):
+    with capture_output():
+        ip.run_cell_magic("actor", "", WIDE)
+    busy, dead = spawn(ip.user_ns["Wide"]), spawn(ip.user_ns["Wide"])
+    ray.get([getattr(busy, name).remote() for name in METHODS])
+    ray.kill(dead)
+    wait_for(lambda: any(row["state"] == "DEAD" for row in ray_magics.actors(all=True, class_name="Wide").rows))
+    with capture_output() as out:
+        ip.run_line_magic("actors", "--all --class Wide")
+    header, *lines = out.stdout.splitlines()
+    calls_at, death_at = header.index("calls"), header.index("death cause")
+    assert death_at < 120
+    assert all(len(line[:death_at].rstrip()) < death_at - 1 for line in lines)  # the calls end before it
+    assert len(lines) > 2  # the calls of the live actor take several lines
+    calls = " · ".join(line[calls_at:death_at].strip() for line in lines if line[calls_at:death_at].strip())
+    assert calls == " · ".join(f"{name} 1" for name in sorted(METHODS))
+    assert any(line.endswith("killed by `ray.kill`.") for line in lines)
+
+
 def test_names_are_html_escaped(ip, spawn):
     with capture_output():
         ip.run_cell_magic("actor", "--name <script>x</script>", "class Evil:\n    def ping(self):\n        return 1\n")

@@ -133,6 +133,32 @@ def test_a_killed_actor_turns_the_bar_to_danger_with_the_reason(scripted):
     assert "killed by `ray.kill`" in view.info.value
 
 
+BAD_INIT = """
+class BadInit:
+    def __init__(self):
+        raise RuntimeError("x")
+    def get_progress(self):
+        return 0.5
+    def state(self):
+        return ["RUNNING"]
+"""
+
+
+def test_an_actor_whose_init_raised_shows_the_users_exception_as_plain_text_in_bars_and_tables(ip):
+    with capture_output():
+        ip.run_cell_magic("actor", "", BAD_INIT)
+        bad = ip.user_ns["BadInit"].remote()
+        bar = ray_magics.progress(bad, interval=FAST, wait=True, timeout=30)
+        table = ray_magics.table(bad.state, interval=FAST, wait=True, timeout=30)
+    assert repr(bar) == "Progress: 0% failed: RuntimeError: x"
+    assert (bar.info.value, bar.bar.bar_style) == ("0% RuntimeError: x", "danger")
+    assert repr(table) == "BadInit.state: no rows yet, failed: RuntimeError: x"
+    assert "<div style='color:red'>failed: RuntimeError: x · " in table.widget.value
+    listing = ray_magics.actors(all=True, class_name="BadInit")
+    assert [row["death cause"] for row in listing.rows] == ["RuntimeError: x"]
+    assert not any("\x1b" in text for text in (repr(bar), repr(table), repr(listing)))
+
+
 def test_a_method_that_raises_turns_the_bar_to_danger_for_good(scripted):
     handle = scripted(0.5)
     view = ray_magics.progress(handle, interval=FAST)
@@ -143,6 +169,22 @@ def test_a_method_that_raises_turns_the_bar_to_danger_for_good(scripted):
     assert view.info.value == "50% ValueError: disk &lt;full&gt;"
     assert view.show(1.0) is True  # danger is never overwritten
     assert (view.bar.bar_style, view.bar.value) == ("danger", 0.5)
+
+
+def test_a_bar_says_how_long_its_readings_have_not_come(scripted):
+    handle = scripted()
+    ray.get(handle.set.remote((1, 4), 2.0))  # every reading now takes 2 s
+    view = ray_magics.progress(handle, interval=FAST)
+    wait_for(lambda: view.info.value == "0% waiting for the first reading (1 s)", what="the first reading's wait")
+    assert repr(view).startswith("Progress: 0% waiting for the first reading (")
+    wait_for(lambda: view.bar.value == 0.25, what="the first reading")
+    wait_for(lambda: view.info.value == "25% slow: last reading 1 s ago", what="the next reading late")
+    assert view.bar.bar_style == "warning"
+    assert repr(view).startswith("Progress: 25% (1/4) slow: last reading ")
+    ray.get(handle.set.remote((2, 4)))
+    wait_for(lambda: view.bar.value == 0.5, what="the late reading")
+    assert view.info.value.startswith("50% · 2/4 · ") and view.bar.bar_style == "info"
+    assert repr(view) == "Progress: 50% (2/4) running"
 
 
 @pytest.mark.parametrize(
@@ -390,12 +432,6 @@ def test_a_value_standing_still_redraws_only_its_clock_every_five_seconds():
     now[0] = 105.5
     view.show((5, 10))  # a new value is drawn at once
     assert (view.bar.value, view.info.value) == (0.5, "50% · 5/10 rows · 0.545 rows/s · 00:05 elapsed · ETA 00:09")
-
-
-def test_counts_are_written_in_full():
-    from ray_magics.live.progress_view import amount
-
-    assert [amount(128_000_000), amount(2.5), amount(10.0)] == ["128,000,000", "2.5", "10"]
 
 
 @pytest.fixture(scope="module")

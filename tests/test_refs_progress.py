@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 import ray_magics
 from ray_magics.live.refs_progress_view import RefsProgressView
 
-from .conftest import wait_for
+from .conftest import usage_error, wait_for
 
 pytestmark = pytest.mark.usefixtures("no_live_views")
 
@@ -149,3 +149,10 @@ def test_the_magic_makes_the_bar_and_refuses_bad_input_in_one_line(ip, capsys):
                 ip.run_line_magic("refs_progress", line)
     finally:
         ray.kill(ip.user_ns["handle"])
+
+
+@pytest.mark.parametrize("value,kind", [(42, "int"), ("refs", "str"), (None, "NoneType")])
+def test_the_magic_names_only_what_it_takes(ip, value, kind):
+    ip.user_ns["x"] = value
+    message = usage_error(lambda: ip.run_line_magic("refs_progress", "x"))
+    assert message == f"%refs_progress: expected ObjectRefs, got {kind}"

@@ -180,6 +180,24 @@ def test_an_unchanged_table_sends_nothing(scripted):
     assert "last change at poll 1, 00:00 · polling every 0.01 s" in view.widget.value
 
 
+def test_a_table_says_how_long_its_readings_have_not_come(scripted):
+    handle = scripted([])
+    ray.get(handle.set.remote(["RUNNING"], 2.0))  # every reading now takes 2 s
+    view = ray_magics.table(handle.get, interval=FAST)
+    wait_for(lambda: "<div style='color:gray;font-size:smaller'>waiting for the first reading (1 s)</div>"
+             in view.widget.value, what="the first reading's wait")
+    assert repr(view).startswith("Scripted.get: no rows yet, waiting for the first reading (")
+    wait_for(lambda: view.polls == 1, what="the first reading")
+    wait_for(lambda: "<div style='color:orange'>slow: last reading 1 s ago</div>" in view.widget.value,
+             what="the next reading late")
+    assert texts(view) == [["#", "value"], ["0", "RUNNING"]]
+    assert repr(view).startswith("Scripted.get: 1 row, slow: last reading ")
+    wait_for(lambda: view.polls == 2, what="the late reading")
+    assert repr(view) == "Scripted.get: 1 row, running"
+    REFRESHER.end_all("test over")
+    ray.get(handle.set.remote([]))  # (after the poll in flight: the actor serves one call at a time)
+
+
 def test_a_killed_actor_turns_the_table_red_with_the_reason_and_stops(actor_classes):
     handle = actor_classes[1].remote()
     ray.get(handle.set.remote(["RUNNING"]))

@@ -110,7 +110,7 @@ def test_in_a_terminal_the_bar_is_one_line_redrawn_in_place():
     written = run_in_terminal(as_tty=True)
     bar = written[written.index("\rProgress"):]
     states = [state.rstrip() for state in bar.split("\r") if state]
-    assert len(states) >= 3 and states[0] == "Progress: 0% running"
+    assert len(states) >= 3 and states[0] == "Progress: 0% waiting for the first reading (0 s)"
     assert any(state.startswith("Progress: ") and "running" in state and "(0/9)" not in state for state in states[1:-1])
     assert re.match(r"Progress: 100% \(9/9\) done *\n", states[-1])  # (spaces clear a longer line before)
 

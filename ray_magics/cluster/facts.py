@@ -120,19 +120,6 @@ def cluster_facts(with_actors: bool) -> ClusterFacts:
     )
 
 
-def death_reason(cause) -> str:
-    """One line for an `ActorDeathCause` record: the first line of its message ('' if none)."""
-    context = cause.WhichOneof("context")
-    if context is None:
-        return ""
-    details = getattr(cause, context)
-    if context == "creation_task_failure_context":  # a traceback: its last line names the error
-        lines = details.formatted_exception_string.strip().splitlines()
-        return lines[-1].strip() if lines else "the actor's __init__ failed"
-    lines = details.error_message.strip().splitlines()
-    return lines[0] if lines else context.removesuffix("_context").replace("_", " ")
-
-
 def _hex_id(raw: bytes) -> str:
     text = raw.hex()
     return "" if not text or set(text) <= set(NIL_ID) else text
@@ -201,6 +188,6 @@ def facts_of_record(raw: bytes) -> ActorFacts:
         restarts=record.num_restarts,
         start_ms=record.start_time,
         end_ms=record.end_time,
-        death_cause=death_reason(record.death_cause) if record.HasField("death_cause") else "",
+        death_cause=ray_internals.death_reason(record.death_cause) if record.HasField("death_cause") else "",
         handle_spec=handle_spec(record),
     )

@@ -56,18 +56,27 @@ def progress(handle, method="get_progress", interval=None, description=None, uni
     `repr(view)` is its one-line text.
     """
     check_ray_running()
-    refs = None if is_actor_handle(handle) else object_refs(handle)
-    if refs is not None and method != "get_progress":
-        raise InputError("method applies to an actor handle, not to ObjectRefs")
-    bound = None if refs is not None else actor_method(handle, method)
+    if not is_actor_handle(handle):
+        refs = object_refs(handle, expected="a Ray actor handle or ObjectRefs")
+        if method != "get_progress":
+            raise InputError("method applies to an actor handle, not to ObjectRefs")
+        return refs_progress(refs, interval, description, unit, wait, timeout, show)
+    bound = actor_method(handle, method)
     interval = interval_or_default(interval)
-    if refs is not None:
-        from .refs_progress_view import RefsProgressView
-
-        return keep_live(RefsProgressView(refs, interval, description, unit), wait, timeout, show)
     from .progress_view import ProgressView
 
     return keep_live(ProgressView(bound, interval, description, unit), wait, timeout, show)
+
+
+def refs_progress(refs, interval=None, description=None, unit=None, wait=False, timeout=None, show=None):
+    """A live progress bar over ObjectRefs (`refs`: a list, a dict's values, a generator or one ref):
+    `progress` for refs alone, refusing anything else."""
+    check_ray_running()
+    refs = object_refs(refs)
+    interval = interval_or_default(interval)
+    from .refs_progress_view import RefsProgressView
+
+    return keep_live(RefsProgressView(refs, interval, description, unit), wait, timeout, show)
 
 
 def are_object_refs(value) -> bool:
@@ -77,16 +86,16 @@ def are_object_refs(value) -> bool:
     return all(isinstance(item, ray.ObjectRef) for item in items)
 
 
-def object_refs(value) -> list:
+def object_refs(value, expected: str = "ObjectRefs") -> list:
     """`value` as a list of ObjectRefs: a list or tuple, a dict's values, a generator, or one ref;
-    `InputTypeError` for anything else, or any item that is not a ref."""
+    `InputTypeError` for anything else (saying what was `expected`), or any item that is not a ref."""
     ray = import_ray()
     if isinstance(value, ray.ObjectRef):
         return [value]
     if isinstance(value, ray.ObjectRefGenerator):
         raise InputTypeError("a streaming generator's refs come one at a time: make a bar of the refs once made")
     if isinstance(value, (str, bytes)) or not isinstance(value, (Iterable, Mapping)):
-        raise InputTypeError(f"expected a Ray actor handle or ObjectRefs, got {type(value).__name__}")
+        raise InputTypeError(f"expected {expected}, got {type(value).__name__}")
     refs = list(value.values() if isinstance(value, Mapping) else value)
     for index, item in enumerate(refs):
         if not isinstance(item, ray.ObjectRef):

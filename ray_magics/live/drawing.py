@@ -1,8 +1,12 @@
 """Small drawing helpers shared by the live views (none of them imports ipywidgets)."""
 
+import textwrap
 from html import escape
 
 AMBER = "#d4a000"
+PIECES = " · "  # between the pieces of a list in one cell, such as the calls of each method
+SLOW_INTERVALS = 3  # intervals without a reading after which a view says how long ago the last came
+SLOW_LEAST = 1.0  # seconds: a reading later than this (at least) is slow, however short the interval
 STATE_COLOURS = {  # upper-case state words; any other word starting with PENDING is amber too
     "ALIVE": "green",
     "DONE": "green",
@@ -68,10 +72,50 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def text_table(header, rows) -> str:
-    """A table as aligned plain text, columns two spaces apart (trailing spaces stripped)."""
+def text_table(header, rows, widest: int | None = None) -> str:
+    """A table as aligned plain text, columns two spaces apart (trailing spaces stripped).
+
+    With `widest`, a cell longer than that in any column but the last wraps onto lines of
+    its own below (`wrap`), so that the columns after it stay in view.
+    """
+    if widest is not None:
+        rows = [line for row in rows for line in wrapped_row(row, widest)]
     widths = [max(map(len, column)) for column in zip(header, *rows, strict=True)]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in (header, *rows)
     )
+
+
+def waiting_text(seconds: float) -> str:
+    """What a view says while its first reading has not come."""
+    return f"waiting for the first reading ({int(seconds)} s)"
+
+
+def slow_text(seconds: float) -> str:
+    """What a view says while its readings have not come for `slow_after` seconds."""
+    return f"slow: last reading {int(seconds)} s ago"
+
+
+def slow_after(interval: float) -> float:
+    """Seconds without a reading after which a view polled every `interval` seconds is slow."""
+    return max(SLOW_INTERVALS * interval, SLOW_LEAST)
+
+
+def wrapped_row(row, widest: int) -> list[tuple[str, ...]]:
+    """A row as the lines it takes when every cell but the last is wrapped to `widest` characters."""
+    cells = [wrap(cell, widest) for cell in row[:-1]] + [[row[-1]]]
+    return [tuple(lines[index] if index < len(lines) else "" for lines in cells)
+            for index in range(max(map(len, cells)))]
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken between its ` · ` pieces where it can,
+    else at a space, else inside a word."""
+    lines = []
+    for piece in text.split(PIECES):
+        if lines and len(lines[-1]) + len(PIECES) + len(piece) <= width:
+            lines[-1] += PIECES + piece
+        else:
+            lines.extend(textwrap.wrap(piece, width) or [piece])
+    return lines

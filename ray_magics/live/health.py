@@ -7,23 +7,25 @@ RESTARTING (with its restart count), back, or DEAD for good. A view that waits f
 actor *pauses* with a notice; a view whose actor is gone *ends* with a reason.
 """
 
+from .. import ray_internals
 from ..cluster.facts import ActorFacts, read_actor
 from ..errors import one_line
 from ..session.ray_import import import_ray
 
 RESTARTING, DEAD = "RESTARTING", "DEAD"
-DEATH_CAUSE = "The actor is dead because"
 
 
 def error_reason(error: BaseException) -> str:
-    """The reason a failed poll ends its view: the actor's death cause, or the method's exception."""
-    ray = import_ray()
-    if isinstance(error, ray.exceptions.RayTaskError) and error.cause is not None:
-        return f"{type(error.cause).__name__}: {one_line(error.cause)}"
-    if isinstance(error, ray.exceptions.RayActorError):
-        lines = str(error).strip().splitlines()
-        return next((line for line in lines if line.startswith(DEATH_CAUSE)), one_line(error))
-    return one_line(error)
+    """The reason a failure ends a view, in one line of plain text: the method's own exception, the
+    actor's death cause (the user's exception first if its `__init__` raised), or the error's first line."""
+    exceptions = import_ray().exceptions
+    if isinstance(error, exceptions.RayTaskError) and error.cause is not None:
+        reason = f"{type(error.cause).__name__}: {one_line(error.cause)}"
+    elif isinstance(error, exceptions.RayActorError):
+        reason = ray_internals.actor_error_line(str(error)) or one_line(error)
+    else:
+        reason = one_line(error)
+    return ray_internals.plain_text(reason)
 
 
 def restart_notice(facts: ActorFacts) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from html import escape
 
 from ..cluster.facts import ActorFacts
-from .drawing import format_interval, html_table, plural, text_table
+from .drawing import PIECES, format_interval, html_table, plural, text_table
 
 COLUMNS = ("id", "class", "name", "state", "pid", "node", "restarts", "uptime", "calls")
 DEATH_COLUMN = "death cause"
@@ -15,6 +15,7 @@ STATE_COLUMN = COLUMNS.index("state")
 BUSY = "…"  # a tracked actor that did not answer in time
 NO_CALLS = "no calls"
 DEAD = "DEAD"
+WIDEST_TEXT = 36  # characters of a column but the last in the text form; longer cells wrap
 
 
 @dataclass
@@ -50,7 +51,7 @@ def calls_text(counts) -> str:
             notes.append(plural(counts.polls[method], "widget poll"))
         if counts.get(method) or notes:
             parts.append(f"{method} {counts.get(method, 0)}" + (f" ({', '.join(notes)})" if notes else ""))
-    return " · ".join(parts) or NO_CALLS
+    return PIECES.join(parts) or NO_CALLS
 
 
 def listing_table(listing: Listing) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
@@ -80,11 +81,12 @@ def empty_text(listing: Listing) -> str:
 
 
 def render_text(listing: Listing) -> str:
-    """The table as aligned plain text (trailing spaces stripped)."""
+    """The table as aligned plain text (trailing spaces stripped), long cells wrapped so that it stays
+    readable at 120 characters: the calls of many methods, a long class or name."""
     header, rows = listing_table(listing)
     if not rows:
         return empty_text(listing)
-    return text_table(header, rows)
+    return text_table(header, rows, WIDEST_TEXT)
 
 
 def render_html(listing: Listing) -> str:

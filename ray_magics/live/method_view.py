@@ -1,8 +1,8 @@
-"""What the live views of one actor method (bars and tables) have in common.
+"""What the live views of one actor method (bars and tables) have in common: how they poll it.
 
-Each polls one actor method, pauses while the actor restarts (with a *notice*, cleared by
-the next value), and ends once. Outside a widget front end it prints its one-line `repr`
-when it ends, instead of a widget.
+Each polls one actor method through the widgets' own door (`widget_poll`) and is paused,
+not ended, while that actor restarts. Outside a widget front end it prints its one-line
+`repr` when it ends, instead of a widget.
 """
 
 import functools
@@ -14,25 +14,14 @@ from .view import LiveView
 
 
 class MethodView(LiveView):
-    """A live view of `method` (a bound actor method).
-
-    A subclass clears `_notice` when it draws a value, says in `_live_status` how it goes,
-    and draws `_reason` or `_notice` in `_draw_outage`.
-    """
+    """A live view of `method` (a bound actor method); the rest of the arguments go to the next base."""
 
     prints_when_ended = True
 
-    def __init__(self, method):
-        super().__init__()
+    def __init__(self, method, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self._method = method
         self._poll = None  # submits one poll (`widget_poll`), found at the first
-        self._notice = None  # why polling waits (the actor restarts), until the next value
-
-    @property
-    def status(self) -> str:
-        if self._reason is not None:
-            return f"failed: {self._reason}"
-        return self._notice if self._notice is not None else self._live_status()
 
     @property
     def actor_id(self) -> str:
@@ -42,15 +31,6 @@ class MethodView(LiveView):
         if self._poll is None:
             self._poll = widget_poll(self._method)
         return self._poll()
-
-    def pause(self, notice: str) -> None:
-        with self._lock:
-            if not self.finished.is_set():
-                self._notice = notice
-                self._draw_outage()
-
-    def _live_status(self) -> str:
-        raise NotImplementedError
 
 
 def widget_poll(method):

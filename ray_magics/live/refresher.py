@@ -10,13 +10,13 @@ its one final line when it finishes: the text fallback).
 Its Ray calls go through `session.background`: they never start Ray, and a `ray.shutdown()`
 in the user's code waits for them, then ends every view with "Ray shut down". A poll of
 an actor that fails or hangs is judged by `health`: an actor restarting pauses its view
-(polling goes on), an actor dead for good ends it.
+(polling goes on), an actor dead for good ends it, and a view whose poll hangs says how long
+its readings have not come.
 """
 
 import threading
 import time
 
-from ..errors import one_line
 from ..session.background import connected_ray, get_ready, wait
 from .health import error_reason, notice_after_failure, notice_while_stalled
 from .view import LiveView
@@ -109,7 +109,7 @@ class Refresher:
                     self._submit_due(ray)
                     waited = self._collect()
                 except Exception as error:  # noqa: BLE001 - the thread must outlive any failure
-                    self.end_all(one_line(error))
+                    self.end_all(error_reason(error))
                     continue
             if not waited:
                 self._wake.wait(self._idle_time())
@@ -139,7 +139,7 @@ class Refresher:
             try:
                 polled.append((view, view.request()))
             except Exception as error:  # noqa: BLE001 - Ray raises many kinds; all become one line
-                self._end(view, one_line(error))
+                self._end(view, error_reason(error))
         shown_here = []
         with self._lock:  # one look for the whole batch
             for view, value in polled:
@@ -154,7 +154,8 @@ class Refresher:
             self._show(view, value)
 
     def _look_at_stalled(self, view: LiveView, now: float) -> None:
-        """A poll unanswered when the next is due: show it if its actor is restarting."""
+        """A poll unanswered when the next is due: show that its actor is restarting, or how long
+        readings have not come."""
         with self._lock:
             if view not in self._due:
                 return
@@ -162,10 +163,12 @@ class Refresher:
         try:
             notice = notice_while_stalled(view.actor_id)
         except Exception as error:  # noqa: BLE001 - a failed look ends that view only
-            self._end(view, one_line(error))
+            self._end(view, error_reason(error))
             return
         if notice is not None:
             view.pause(notice)
+        else:
+            view.overdue()
 
     def _collect(self) -> bool:
         """Wait a slice for the polls in flight and hand results to their views; False if none."""
@@ -202,7 +205,7 @@ class Refresher:
         try:
             finished = view.show(value)
         except Exception as error:  # noqa: BLE001 - a drawing failure ends that view only
-            self._end(view, one_line(error))
+            self._end(view, error_reason(error))
             return
         if finished:
             self._unschedule(view)

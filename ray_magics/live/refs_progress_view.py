@@ -14,7 +14,7 @@ from ..cluster.object_states import UNSETTLED, outcomes, ready_among
 from ..session.ray_import import import_ray
 from .health import error_reason
 from .progress_reading import Reading
-from .progress_view import ProgressView
+from .progress_view import BarView
 
 CPU_SHARE = 0.015  # of one core, the most a bar's looks at its refs may take (beyond `LEAST_LOOKED`)
 LEAST_LOOKED = 10_000  # refs a look always takes, however slow the machine
@@ -50,14 +50,15 @@ class RefsState:
     first_failure: str | None = None
 
 
-class RefsProgressView(ProgressView):
-    """A progress bar over `refs` (a list of ObjectRefs), polled every `interval` seconds."""
+class RefsProgressView(BarView):
+    """A progress bar over `refs` (a list of ObjectRefs), polled every `interval` seconds.
 
-    actor_id = None  # no actor to watch: the refs themselves say when they fail
+    It has no actor to watch: the refs themselves say when they fail.
+    """
 
     def __init__(self, refs: list, interval: float, description: str | None = None, unit: str | None = None,
                  clock=time.monotonic):
-        super().__init__(None, interval, description, unit, clock)
+        super().__init__(interval, description, unit, clock)
         self._pending = list(refs)
         self._state = RefsState(0, len(self._pending))
         self._cost_per_ref = None  # CPU seconds the last look took per ref looked at
@@ -97,8 +98,7 @@ class RefsProgressView(ProgressView):
             return Reading(1.0, 0, 0)
         return Reading(state.done / state.total, state.done, state.total)
 
-    def _failure(self) -> str | None:
-        state = self._value
+    def _failure(self, state: RefsState) -> str | None:
         if not state.failed:
             return None
         return f"{state.failed} of {state.total} refs, first {state.first_failure}"

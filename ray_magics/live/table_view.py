@@ -2,7 +2,8 @@
 
 Each poll's value becomes a table (see `method_table`) above a status line. The status
 line names the poll and time of the table's last change, not of the last poll, so a poll
-that changes nothing sends nothing to the front end. Text front ends see one line:
+that changes nothing sends nothing to the front end; until the first reading, or while
+readings are late, it says how long they have not come. Text front ends see one line:
 `repr(view)`.
 """
 
@@ -11,7 +12,7 @@ from html import escape
 
 import ipywidgets as widgets
 
-from .drawing import format_interval, plural, set_traits
+from .drawing import format_interval, plural, set_traits, slow_after, slow_text, waiting_text
 from .method_table import Table, make_table
 from .method_view import MethodView
 
@@ -36,11 +37,21 @@ class TableView(MethodView):
         self._started = time.monotonic()
         self._table: Table | None = None
         self._last_change = None  # (poll, seconds since start) when the table last changed
+        self._last_at = None  # when the last reading came
+        self._notice = None  # why polling waits (the actor restarts), until the next reading
         self._done = False
         self.widget = widgets.HTML(self._html())
 
-    def _live_status(self) -> str:
-        return f"done (all {self.until})" if self._done else "running"
+    @property
+    def status(self) -> str:
+        """How it goes: `running`, `done (all DONE)`, `failed: <reason>`, the notice, or how long readings wait."""
+        if self._reason is not None:
+            return f"failed: {self._reason}"
+        if self._notice is not None:
+            return self._notice
+        if self._done:
+            return f"done (all {self.until})"
+        return self._waits() or "running"
 
     def __repr__(self) -> str:
         rows = "no rows yet" if self._table is None else plural(len(self._table.rows), "row")
@@ -56,6 +67,7 @@ class TableView(MethodView):
 
     def _draw(self, value) -> bool:
         self.polls += 1
+        self._last_at = time.monotonic()
         self._notice = None
         try:
             table = make_table(value)
@@ -71,21 +83,44 @@ class TableView(MethodView):
             self._end()
         return self._done
 
+    def _draw_pause(self, notice: str) -> None:
+        self._notice = notice
+        self._draw_outage()
+
     def _draw_outage(self) -> None:
         set_traits(self.widget, value=self._html())
+
+    _draw_wait = _draw_outage  # the status line says how long readings have not come
 
     def _elapsed(self) -> float:
         return time.monotonic() - self._started
 
     def _html(self) -> str:
         table = "" if self._table is None else self._table.html()
-        style = FAILED_STYLE if self._reason is not None else PAUSED_STYLE if self._notice else STATUS_STYLE
-        return f"{table}<div style='{style}'>{escape(self._status_line())}</div>"
+        return f"{table}<div style='{self._style()}'>{escape(self._status_line())}</div>"
+
+    def _style(self) -> str:
+        """Red once failed; orange while the actor restarts or readings are late; else gray."""
+        if self._reason is not None:
+            return FAILED_STYLE
+        late = self._last_at is not None and self._waits() is not None
+        return PAUSED_STYLE if self._notice is not None or late else STATUS_STYLE
 
     def _status_line(self) -> str:
         if self._reason is not None or self._done or self._notice is not None:
             return f"{self.status} · {plural(self.polls, 'poll')}, {format_interval(self._elapsed())}"
-        if self._last_change is None:
-            return "waiting for the first poll"
+        waits = self._waits()
+        if waits is not None:
+            return waits
         poll, elapsed = self._last_change
         return f"last change at poll {poll}, {format_interval(elapsed)} · polling every {self.interval:g} s"
+
+    def _waits(self) -> str | None:
+        """How long readings have not come (the first, or the next when late); None while they come."""
+        if self._done:
+            return None
+        now = time.monotonic()
+        if self._last_at is None:
+            return waiting_text(now - self._started)
+        late = now - self._last_at
+        return slow_text(late) if late > slow_after(self.interval) else None

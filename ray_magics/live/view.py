@@ -18,7 +18,9 @@ class LiveView:
 
     Subclasses say what one poll is (`request`) and draw its value (`_draw`, holding
     `_lock`); they end with `_end()` (still holding it) and draw the reason they were cut
-    short in `_draw_outage`. A view of an actor (`actor_id`) also pauses while it restarts.
+    short in `_draw_outage`. A view of an actor (`actor_id`) also pauses while it restarts
+    (`_draw_pause`), and says how long its readings have not come while a poll is overdue
+    (`_draw_wait`).
     """
 
     interval: float | None
@@ -55,10 +57,31 @@ class LiveView:
 
     def pause(self, notice: str) -> None:
         """Show that polling waits for the actor (it restarts); the next value drawn clears it."""
+        self._redraw(lambda: self._draw_pause(notice))
+
+    def overdue(self) -> None:
+        """Its poll is still unanswered when the next is due: show how long readings have not come."""
+        self._redraw(self._draw_wait)
+
+    def _redraw(self, draw) -> None:
+        """`draw()` what changed between two values, holding `_lock` (unless the view has ended)."""
+        with self._lock:
+            if self.finished.is_set():
+                return
+            draw()
+            if self._text_form is not None:
+                self._text_form.update(self, final=False)
+
+    def _draw_pause(self, notice: str) -> None:
+        """Draw the notice polling waits with, holding `_lock`."""
         raise NotImplementedError
 
+    def _draw_wait(self) -> None:
+        """Draw how long readings have not come, holding `_lock` (a view polled in the refresher's
+        thread has no poll overdue)."""
+
     def _draw_outage(self) -> None:
-        """Draw why the view was cut short (and, for a view of an actor, why it waits)."""
+        """Draw why the view was cut short, holding `_lock`."""
         raise NotImplementedError
 
     def end(self, reason: str | None = None) -> None:
