@@ -112,7 +112,7 @@ def test_actor_calls_a_dict_a_generator_and_one_ref_are_accepted(ip):
         calls = {"a": owner.submit.remote(0), "b": nap.remote(0)}
         for refs, total in ((calls, 2), ((nap.remote(0) for _ in range(3)), 3), (nap.remote(0), 1)):
             bar = ray_magics.progress(refs, interval=FAST)
-            assert bar.wait(5) and isinstance(bar, RefsProgressView)
+            assert bar.wait(30) and isinstance(bar, RefsProgressView)  # (the first call waits for a worker)
             assert repr(bar) == f"Progress: 100% ({total}/{total}) done"
     finally:
         ray.kill(owner)
