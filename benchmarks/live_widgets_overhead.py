@@ -156,7 +156,7 @@ def benchmark_progress_bar(shell):
     """Section 1: warm up and size the workload, then time the runs in `ORDER`."""
     import ray
 
-    from ray_magics.settings import interval_or_default
+    from ray_magics.live.api import interval_or_default
 
     tasks = os.cpu_count()
     ns = shell.user_ns
@@ -209,7 +209,7 @@ import json, time
 import psutil, ray, ray_magics
 import threading
 from ray_magics.live.refresher import REFRESHER, THREAD_NAME
-from ray_magics.settings import interval_or_default
+from ray_magics.live.api import interval_or_default
 
 def refresher_thread():
     return next((t for t in threading.enumerate() if t.name == THREAD_NAME), None)

@@ -44,9 +44,11 @@ def load_ipython_extension(ipython):
     tracebacks with the cells' lines and the actors' prints in the calling cell
     (`%load_ext ray_magics`); imports and starts nothing."""
     from .magics import RayMagics
+    from .settings import hand_down
 
     magics = RayMagics(shell=ipython)
     ipython.register_magics(magics)
+    hand_down(magics)
     for behaviour in magics.cell_behaviours:
         behaviour.register()
     ipython.observe(magics.stop_ray_on_exit, names="exit_now")
@@ -56,8 +58,10 @@ def unload_ipython_extension(ipython):
     """End the live widgets and remove the magics (`%unload_ext`); Ray and its actors keep running."""
     from .live.refresher import REFRESHER
     from .magics import RayMagics
+    from .settings import hand_down
 
     REFRESHER.end_all("extension unloaded")
+    hand_down(None)
 
     magics = ipython.magics_manager.registry.pop(RayMagics.__name__, None)
     if magics is not None:

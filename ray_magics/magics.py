@@ -108,6 +108,10 @@ class RayMagics(Magics, RaySettings):
         """How Ray starts: the start settings, with the values `given` (a `%ray_init` line's) over them."""
         return StartOptions(**{**{name: getattr(self, name) for name in start_settings()}, **given})
 
+    def interval(self, args) -> float:
+        """A live view's seconds between polls: its `--interval`, else `RayMagics.refresh_interval`."""
+        return self.refresh_interval if args.interval is None else args.interval
+
     def ensure_ray(self) -> None:
         lifecycle.ensure_running(self.start_options())
 
@@ -256,9 +260,10 @@ class RayMagics(Magics, RaySettings):
           In [3]: %actors --all
         """
         args = parse_line(self.actors, line)
-        check_needs(args, "interval", "watch")
+        live = live_api()
+        live.check_listing(args.class_name, args.watch, args.interval)
         self.ensure_ray()
-        display(live_api().actors(args.all, args.class_name, args.watch, args.interval))
+        display(live.actors(args.all, args.class_name, args.watch, self.interval(args) if args.watch else None))
 
     @magic_options()
     @argument("handle", metavar="HANDLE", help="The actor handle: a name or dotted attribute path, e.g. actors.one.")
@@ -289,7 +294,7 @@ class RayMagics(Magics, RaySettings):
             if live.are_object_refs(handle):
                 raise InputError(f"{args.handle} are ObjectRefs: use %refs_progress {args.handle}")
             raise InputTypeError(f"expected a Ray actor handle, got {type(handle).__name__}")
-        live.progress(handle, args.method, args.interval, args.description, args.unit, args.wait, args.timeout,
+        live.progress(handle, args.method, self.interval(args), args.description, args.unit, args.wait, args.timeout,
                       show=display)
 
     @magic_options()
@@ -318,7 +323,8 @@ class RayMagics(Magics, RaySettings):
         live.check_ray_running()
         if is_actor_handle(refs):
             raise InputError(f"{args.refs} is an actor handle: use %actor_progress {args.refs}")
-        live.refs_progress(refs, args.interval, args.description, args.unit, args.wait, args.timeout, show=display)
+        live.refs_progress(refs, self.interval(args), args.description, args.unit, args.wait, args.timeout,
+                           show=display)
 
     @magic_options()
     @argument("target", metavar="HANDLE.METHOD", help="The actor method to poll, e.g. sup.state.")
@@ -346,5 +352,5 @@ class RayMagics(Magics, RaySettings):
             raise InputError(f"expected HANDLE.METHOD such as sup.state, got {args.target!r}")
         handle = resolve_name(self.shell.user_ns, handle_path)
         live = live_api()
-        live.table(live.actor_method(handle, method), args.interval, args.until, args.wait, args.timeout,
+        live.table(live.actor_method(handle, method), self.interval(args), args.until, args.wait, args.timeout,
                    label=args.target, show=display)

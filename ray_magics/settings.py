@@ -147,15 +147,16 @@ def start_flag(name: str) -> str:
     return "--" + RaySettings.class_traits()[name].metadata.get("flag", name).replace("_", "-")
 
 
-def current() -> RaySettings:
-    """The settings of the running shell's magics, or the defaults where none are loaded."""
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    loaded = [each for each in getattr(shell, "configurables", ()) if isinstance(each, RaySettings)]
-    return loaded[-1] if loaded else RaySettings()
+_in_force: RaySettings | None = None  # the loaded extension's settings, handed down by `%load_ext`
 
 
-def interval_or_default(interval) -> float:
-    """The seconds between polls: `interval`, or `RayMagics.refresh_interval` if None."""
-    return positive_seconds(current().refresh_interval if interval is None else interval, "interval")
+def hand_down(settings: RaySettings | None) -> None:
+    """Make `settings` (the magics', at `%load_ext`; None at `%unload_ext`) the ones in force."""
+    global _in_force
+    _in_force = settings
+
+
+def in_force() -> RaySettings:
+    """The settings in force where no magic hands its own down (the Python API: `ray_magics.progress`
+    and the others): the loaded extension's (`%config RayMagics.<name>` changes them), else the defaults."""
+    return _in_force if _in_force is not None else RaySettings()

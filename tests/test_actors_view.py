@@ -170,7 +170,7 @@ def test_the_magic_shows_a_widget_with_the_table_as_text(ip, classes, spawn, mon
         ("--colour red", "%actors: unrecognized arguments: --colour red"),
         ("Worker", "%actors: unrecognized arguments: Worker"),
         ("--class", "%actors: argument --class: expected one argument"),
-        ("--interval 1", "%actors: --interval needs --watch"),
+        ("--interval 1", "%actors: interval needs watch"),
         ("--watch --interval -1", "%actors: argument --interval: expected a number of seconds > 0, got '-1'"),
         ("--watch --interval 0", "%actors: argument --interval: expected a number of seconds > 0, got '0'"),
     ],

@@ -201,3 +201,28 @@ def test_the_private_use_check_sees_each_kind(tmp_path):
         "import ray.util.client", "from ray._private import ...", "worker._global_node", "f.__ray_concurrency_group__",
         "'__ray_invocation_decorator__'", "'RAY_get_check_signal_interval_milliseconds'",
     ]
+
+
+# Where the settings in force may be read: the Python API's defaults, and how views show. The
+# magics hand their settings down to all else (`settings.hand_down`, constructors, arguments).
+READ_SETTINGS_IN_FORCE = {"settings", "live.api", "live.frontend"}
+
+
+def settings_lookups(path: Path) -> list[str]:
+    """A module's looks for settings from above: the shell's configurables, or the settings in force."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute) and node.attr == "configurables":
+            found.append(ast.unparse(node))
+        elif isinstance(node, ast.Name | ast.alias) and getattr(node, "id", getattr(node, "name", None)) == "in_force":
+            found.append("in_force")
+    return found
+
+
+def test_settings_are_handed_down_and_never_looked_up_from_below():
+    lookups = {
+        module: found for module, path in module_names().items()
+        if module not in {"magics", "__init__"} | READ_SETTINGS_IN_FORCE and (found := settings_lookups(path))
+    }
+    assert lookups == {}
+    assert settings_lookups(PACKAGE / "live" / "api.py")  # the check sees what it looks for

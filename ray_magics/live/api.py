@@ -1,7 +1,9 @@
 """The Python API of the live widgets: check the input, build the view, start refreshing it.
 
 Every check runs before anything starts, so bad input leaves nothing behind. Each view
-module imports ipywidgets, so it is imported only when its first view is made.
+module imports ipywidgets, so it is imported only when its first view is made. An interval
+left out is the refresh interval of the settings in force (`settings.in_force`); the magics
+hand theirs down.
 """
 
 from collections.abc import Iterable, Mapping
@@ -10,8 +12,13 @@ from ..cluster.handles import is_actor_handle, is_actor_method, method_label
 from ..errors import InputError, InputTypeError
 from ..session import lifecycle
 from ..session.ray_import import import_ray
-from ..settings import interval_or_default, positive_seconds
+from ..settings import in_force, positive_seconds
 from .refresher import REFRESHER
+
+
+def interval_or_default(interval) -> float:
+    """The seconds between polls: `interval`, or the settings' `refresh_interval` if None."""
+    return positive_seconds(in_force().refresh_interval if interval is None else interval, "interval")
 
 
 def check_ray_running() -> None:
@@ -123,6 +130,14 @@ def table(bound_method, interval=None, until=None, wait=False, timeout=None, lab
     return keep_live(view, wait, timeout, show)
 
 
+def check_listing(class_name, watch, interval) -> None:
+    """The arguments of `actors`, checked before anything starts (`%actors` checks its line so)."""
+    if class_name is not None and not isinstance(class_name, str):
+        raise InputTypeError(f"class_name must be a str, got {type(class_name).__name__}")
+    if interval is not None and not watch:
+        raise InputError("interval needs watch")
+
+
 def actors(all=False, class_name=None, watch=False, interval=None):
     """The cluster's actors as a table: id, class, name, state, pid, node, restarts, uptime, calls.
 
@@ -131,11 +146,8 @@ def actors(all=False, class_name=None, watch=False, interval=None):
     `watch` the table stays live, refreshed every `interval` seconds. Display the view to
     see it; `repr(view)` is the table as text.
     """
+    check_listing(class_name, watch, interval)
     check_ray_running()
-    if class_name is not None and not isinstance(class_name, str):
-        raise InputTypeError(f"class_name must be a str, got {type(class_name).__name__}")
-    if interval is not None and not watch:
-        raise InputError("interval needs watch")
     interval = interval_or_default(interval) if watch else None
     from .actors_view import ActorsView
 

@@ -9,7 +9,7 @@ import os
 
 from IPython import get_ipython
 
-from ..settings import current
+from ..settings import in_force
 
 SWITCH = "RAY_MAGICS_WIDGETS"
 OFF = ("0", "false", "no", "off")
@@ -19,7 +19,7 @@ def widget_frontend() -> bool:
     forced = os.environ.get(SWITCH, "").strip().lower()
     if forced:
         return forced not in OFF
-    chosen = current().display
+    chosen = in_force().display
     if chosen != "auto":
         return chosen == "widgets"
     return getattr(get_ipython(), "kernel", None) is not None
