@@ -1,4 +1,4 @@
-"""The package's own error types, and how an error's text is kept to one line.
+"""The package's own error types, and how its messages are worded: one line, plurals.
 
 Plain modules raise these (or Python's own exceptions); only the magics turn them into
 IPython's one-line `UsageError`, in one place (`magics.one_line_errors`).
@@ -37,6 +37,11 @@ ONE_LINE_ERRORS = (InputError, RayUnavailableError)
 def single_line(text: str) -> str:
     """`text` with each line break written as its escape (`\\n`), so that a message stays one line."""
     return _LINE_BREAKS.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+def plural(count: int, word: str) -> str:
+    """`1 poll`, `2 polls`."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def one_line(error: BaseException) -> str:

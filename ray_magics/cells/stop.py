@@ -12,6 +12,7 @@ start, `--wait`, `%actors`) end without the error, and so cancel nothing.
 import threading
 
 from ..classes.submissions import SubmittedCall, call_end, listen, stop_listening, submitted_call
+from ..errors import plural
 from ..session.ray_import import import_ray
 from .cell_events import CellBehaviour
 
@@ -77,7 +78,7 @@ def _unfinished(announced: list[tuple]) -> list[tuple]:
 def cancelled_notice(cancelled: list[SubmittedCall]) -> str:
     """The one line a cell shows when Stop cancelled its calls."""
     count = len(cancelled)
-    line = f"cancelled {count} pending actor call{'' if count == 1 else 's'}"
+    line = f"cancelled {plural(count, 'pending actor call')}"
     if not all(call.asynchronous for call in cancelled):
         line += " (a sync actor finishes the call it is running: Ray cannot interrupt it)"
     return line

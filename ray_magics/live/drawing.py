@@ -3,20 +3,22 @@
 import textwrap
 from html import escape
 
+from ..cluster.facts import ALIVE, DEAD, DEPENDENCIES_UNREADY, PENDING_CREATION, RESTARTING
+
 AMBER = "#d4a000"
 PIECES = " · "  # between the pieces of a list in one cell, such as the calls of each method
 SLOW_INTERVALS = 3  # intervals without a reading after which a view says how long ago the last came
 SLOW_LEAST = 1.0  # seconds: a reading later than this (at least) is slow, however short the interval
-STATE_COLOURS = {  # upper-case state words; any other word starting with PENDING is amber too
-    "ALIVE": "green",
+STATE_COLOURS = {  # upper-case state words, an actor's and a job's; any other word starting with PENDING is amber too
+    ALIVE: "green",
     "DONE": "green",
     "SUCCEEDED": "green",
     "RUNNING": "blue",
     "PENDING": AMBER,
-    "PENDING_CREATION": AMBER,
-    "DEPENDENCIES_UNREADY": AMBER,
-    "RESTARTING": "orange",
-    "DEAD": "red",
+    PENDING_CREATION: AMBER,
+    DEPENDENCIES_UNREADY: AMBER,
+    RESTARTING: "orange",
+    DEAD: "red",
     "FAILED": "red",
 }
 
@@ -65,11 +67,6 @@ def html_table(header, rows, css_class: str, state_columns=None) -> str:
         for row in rows
     )
     return f"<table class='{escape(css_class)}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def plural(count: int, word: str) -> str:
-    """`1 poll`, `2 polls`."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def text_table(header, rows, widest: int | None = None) -> str:

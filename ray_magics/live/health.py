@@ -8,11 +8,9 @@ actor *pauses* with a notice; a view whose actor is gone *ends* with a reason.
 """
 
 from .. import ray_internals
-from ..cluster.facts import ActorFacts, read_actor
+from ..cluster.facts import DEAD, RESTARTING, ActorFacts, read_actor
 from ..errors import one_line
 from ..session.ray_import import import_ray
-
-RESTARTING, DEAD = "RESTARTING", "DEAD"
 
 
 def error_reason(error: BaseException) -> str:

@@ -6,15 +6,15 @@ Plain data in, strings out: no Ray, no widgets, so a thousand rows draw in milli
 from dataclasses import dataclass
 from html import escape
 
-from ..cluster.facts import ActorFacts
-from .drawing import PIECES, format_interval, html_table, plural, text_table
+from ..cluster.facts import DEAD, ActorFacts
+from ..errors import plural
+from .drawing import PIECES, format_interval, html_table, text_table
 
 COLUMNS = ("id", "class", "name", "state", "pid", "node", "restarts", "uptime", "calls")
 DEATH_COLUMN = "death cause"
 STATE_COLUMN = COLUMNS.index("state")
 BUSY = "…"  # a tracked actor that did not answer in time
 NO_CALLS = "no calls"
-DEAD = "DEAD"
 WIDEST_TEXT = 36  # characters of a column but the last in the text form; longer cells wrap
 
 

@@ -12,7 +12,8 @@ from html import escape
 
 import ipywidgets as widgets
 
-from .drawing import format_interval, plural, set_traits, slow_after, slow_text, waiting_text
+from ..errors import plural
+from .drawing import format_interval, set_traits, slow_after, slow_text, waiting_text
 from .method_table import Table, make_table
 from .method_view import MethodView
 
