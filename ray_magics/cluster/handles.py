@@ -31,19 +31,29 @@ def is_driver_method(method) -> bool:
     return isinstance(method, _driver_method_type())
 
 
+def method_handle(method):
+    """The handle of the actor whose method `method` is."""
+    return ray_internals.method_handle(method, is_driver_method(method))
+
+
+def method_name(method) -> str:
+    """The name of an actor method (`state` of `handle.state`)."""
+    return ray_internals.method_name(method)
+
+
 def method_actor_id(method) -> str:
     """The hex id of the actor whose method `method` is."""
-    return ray_internals.actor_id(ray_internals.method_handle(method, is_driver_method(method)))
+    return ray_internals.actor_id(method_handle(method))
 
 
 def method_label(method) -> str:
     """`Class.method` of an actor method (through Ray Client the class is read from the GCS)."""
     if is_driver_method(method):
-        class_name = ray_internals.class_name(ray_internals.method_handle(method, driver=True))
+        class_name = ray_internals.class_name(method_handle(method))
     else:
         facts = read_actor(method_actor_id(method))
         class_name = facts.class_name if facts is not None else "actor"
-    return f"{class_name}.{ray_internals.method_name(method)}"
+    return f"{class_name}.{method_name(method)}"
 
 
 def poll(method):

@@ -7,9 +7,8 @@ not ended, while that actor restarts. Outside a widget front end it prints its o
 
 import functools
 
-from .. import ray_internals
 from ..classes.counting import poll_method
-from ..cluster.handles import is_driver_method, method_actor_id, poll
+from ..cluster.handles import method_actor_id, method_handle, method_name, poll
 from .view import LiveView
 
 
@@ -38,9 +37,5 @@ def widget_poll(method):
     poll. On a tracked actor the method runs in the actor's own concurrency group, so it answers
     while the actor is busy, and counts as a poll, not a call (`classes.counting.poll_method`).
     Found once per view: a handle makes a new method object on each attribute lookup."""
-    driver = is_driver_method(method)
-    handle = ray_internals.method_handle(method, driver)
-    poller = getattr(handle, poll_method(ray_internals.method_name(method)), None)
-    if poller is None:
-        return functools.partial(poll, method)
-    return functools.partial(ray_internals.call_quietly, poller) if driver else poller.remote
+    poller = getattr(method_handle(method), poll_method(method_name(method)), None)
+    return functools.partial(poll, method if poller is None else poller)
