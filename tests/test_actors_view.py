@@ -6,8 +6,8 @@ import ray
 from IPython.utils.capture import capture_output
 
 import ray_magics
-from ray_magics.live.frontend import SWITCH
 from ray_magics.live.refresher import REFRESHER
+from ray_magics.live.view import SWITCH
 
 from .conftest import usage_error, wait_for
 

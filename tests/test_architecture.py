@@ -205,7 +205,7 @@ def test_the_private_use_check_sees_each_kind(tmp_path):
 
 # Where the settings in force may be read: the Python API's defaults, and how views show. The
 # magics hand their settings down to all else (`settings.hand_down`, constructors, arguments).
-READ_SETTINGS_IN_FORCE = {"settings", "live.api", "live.frontend"}
+READ_SETTINGS_IN_FORCE = {"settings", "live.api", "live.view"}
 
 
 def settings_lookups(path: Path) -> list[str]:

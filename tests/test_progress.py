@@ -15,9 +15,9 @@ from IPython.utils.capture import capture_output
 from traitlets import TraitError
 
 import ray_magics
-from ray_magics.live.frontend import SWITCH
 from ray_magics.live.progress_view import ProgressView
 from ray_magics.live.refresher import REFRESHER, THREAD_NAME
+from ray_magics.live.view import SWITCH
 from ray_magics.ray_internals import local_session_name
 
 from .conftest import usage_error, wait_for

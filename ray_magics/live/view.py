@@ -3,14 +3,35 @@
 A view *ends* in one of two ways: done, or cut short with a one-line *reason* (the actor
 died, the method raised, Ray shut down), which it keeps and shows for good. Outside a
 widget front end (terminal IPython, a script) a view is its text, `repr(view)`.
+
+`%config RayMagics.display` chooses: "widgets", "text", or "auto" (the default): widgets inside
+a Jupyter kernel, text elsewhere. `RAY_MAGICS_WIDGETS=1` (or `0`) in the environment forces
+widgets (or text) over the setting, for runs that cannot set it (benchmarks, nbconvert).
 """
 
+import os
 import sys
 import threading
 
+from IPython import get_ipython
+
 from ..session.waits import wait_event
-from .frontend import widget_frontend
+from ..settings import in_force
 from .text_form import DisplayedText, TerminalLine, is_terminal
+
+SWITCH = "RAY_MAGICS_WIDGETS"
+OFF = ("0", "false", "no", "off")
+
+
+def widget_frontend() -> bool:
+    """Whether displays reach a widget front end, or only text (terminal, script, plain export)."""
+    forced = os.environ.get(SWITCH, "").strip().lower()
+    if forced:
+        return forced not in OFF
+    chosen = in_force().display
+    if chosen != "auto":
+        return chosen == "widgets"
+    return getattr(get_ipython(), "kernel", None) is not None
 
 
 class LiveView:
