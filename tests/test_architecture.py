@@ -226,3 +226,12 @@ def test_settings_are_handed_down_and_never_looked_up_from_below():
     }
     assert lookups == {}
     assert settings_lookups(PACKAGE / "live" / "api.py")  # the check sees what it looks for
+
+
+def test_the_readme_names_every_module():
+    """The README's "How it is built" table names each module, so that it matches the folders."""
+    readme = (PACKAGE.parent / "README.md").read_text()
+    table = readme.split("## How it is built", 1)[1].split("\n## ", 1)[0]
+    modules = [path.name for path in PACKAGE.rglob("*.py") if path.name != "__init__.py"]
+    unnamed = [name for name in modules if f"`{name}`" not in table]
+    assert unnamed == []
