@@ -11,7 +11,8 @@ Ctrl-C in a wait on Ray (`ray.get`, `ray.wait`) shows the cell's frames down to 
 called Ray, without the frames below it (Ray's own, and the threading or gRPC code Ray waits
 in): they say nothing to the user, and drawing them
 (IPython reads the source of each) delayed the end of the cell by half a second the first
-time and by seconds with the cores busy.
+time and by seconds with the cores busy. Each error is drawn once: IPython then keeps the
+drawing in its history too (`_render_traceback_`), rather than drawing every frame again.
 """
 
 import re
@@ -95,7 +96,10 @@ class RemoteTracebacks(CellBehaviour):
         """IPython's custom exception handler: the local frames as IPython draws them, then the
         remote ones; an interrupt's frames down to the cell's line that waited on Ray."""
         if issubclass(etype, KeyboardInterrupt):
-            shell.showtraceback((etype, value, until_ray(tb)), tb_offset=tb_offset)
+            if not hasattr(value, "_render_traceback_"):
+                drawn = shell.InteractiveTB.structured_traceback(etype, value, until_ray(tb), tb_offset=tb_offset)
+                value._render_traceback_ = lambda: drawn
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
             return
         local = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)[:-1]
         remote = "\n".join(remote_lines(str(value), shell.compile.format_code_name))
