@@ -38,8 +38,8 @@ RAY_MARKS = re.compile(r"^:(actor_name|task_name|job_id):|__ray_tqdm_magic_token
 
 # Operating system command escape sequences: a terminal shows nothing of them.
 TAG_START = "\x1b]ray_magics;"
-_HEAD = TAG_START + "{actor};{incarnation};{number};{task};{after}{stream}{more};{length}\x07"
-_END = TAG_START + "{number}\x07"
+# the mark: TAG_START actor;incarnation;number;task;[+]stream[+];length BEL (+: goes on from / in the next line)
+# the end mark: TAG_START number BEL
 _HEAD_FOUND = re.compile(r"\x1b\]ray_magics;([0-9a-f]*);([0-9a-f]*);([0-9]+);([0-9a-f]*);(\+?)([oe])(\+?);([0-9]+)\x07")
 _END_FOUND = re.compile(r"\x1b\]ray_magics;([0-9]+)\x07\Z")
 _END_REST = re.compile(r"(.*?)([0-9]*)\x07", re.DOTALL)
@@ -169,15 +169,19 @@ class TaggedOutput:
             self.real.write("".join(out))
             self.real.flush()
 
-    def _tagged(self, task, stream, line):
+    def _tagged(self, task, stream, line) -> list[str]:
         """The lines sent for `line`, each with its marks and at most a page long."""
+        start = f"{TAG_START}{self.actor};{self.incarnation};"
+        if len(line) * 4 <= _PART:  # (at most 4 bytes a character: one part, without measuring)
+            self.lines += 1
+            return [f"{start}{self.lines};{task};{stream};{len(line)}\x07{line}{TAG_START}{self.lines}\x07\n"]
         parts = _parts(line)
+        sent = []
         for index, part in enumerate(parts):
             self.lines += 1
             after, more = "+" if index else "", "+" if index < len(parts) - 1 else ""
-            yield (_HEAD.format(actor=self.actor, incarnation=self.incarnation, number=self.lines, task=task,
-                                after=after, stream=stream, more=more, length=len(part))
-                   + part + _END.format(number=self.lines) + "\n")
+            sent.append(f"{start}{self.lines};{task};{after}{stream}{more};{len(part)}\x07{part}{TAG_START}{self.lines}\x07\n")
+        return sent
 
 
 def _parts(line: str) -> list[str]:
