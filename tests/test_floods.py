@@ -96,7 +96,8 @@ def flood_lands_in_its_cell(kernel: Kernel, lines: int, complete: bool = True, t
                 break
         third = kernel.check("1 + 1")
         no_marks(first, late, second, kernel.later[waiting], third)
-        assert second.text == "" and kernel.later[waiting].text == "", (second.text + kernel.later[waiting].text)[:500]
+        later = second.text + kernel.later[waiting].text  # (Ray may warn there that its driver falls behind)
+        assert "Spew" not in later, later[:500]  # none of the actors' lines, which Ray would tag so
         assert third.text == "2"
         assert shown.keys() <= expected.keys()
         for key in expected:

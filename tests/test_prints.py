@@ -9,7 +9,7 @@ import pytest
 
 from ray_magics.cells.line_pieces import LinePieces, LongLines
 from ray_magics.cells.prints import PrintRouting
-from ray_magics.classes.tagged_output import LONGEST_LINE, PAGE, TaggedOutput, TaggingStream, untag
+from ray_magics.classes.tagged_output import LONGEST_LINE, PAGE, TaggedLine, TaggedOutput, TaggingStream, untag
 
 from .kernel_driver import Kernel
 
@@ -129,7 +129,7 @@ def test_bytes_become_text_with_replacement_characters_even_split_mid_character(
 def test_a_line_through_ray_client_keeps_what_ray_put_before_its_mark():
     prefix = "\x1b[36m(Talker pid=7)\x1b[0m "
     tagged = untag(prefix + written("hi").rstrip("\n"))
-    assert tagged == ("a1", tagged.incarnation, 1, "", "stdout", prefix, "hi", False, False)
+    assert tagged == TaggedLine("a1", tagged.incarnation, 1, "", "stdout", prefix, "hi")
     assert untag("(Talker pid=7) plain") is None
 
 

@@ -20,7 +20,7 @@ while, as far as it came. No piece of a mark is ever shown.
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..classes.tagged_output import TaggedLine, ends_line, starts_line, untag
 
@@ -135,9 +135,9 @@ class LongLines:
         if held is not None:
             line, _, _ = held
             if part.after and line.number + 1 == part.number:
-                part = part._replace(text=line.text + part.text, after=False)
+                part = replace(part, text=line.text + part.text, after=False)
             else:
-                done.append(line._replace(more=False))
+                done.append(replace(line, more=False))
         if part.after:
             return done
         if part.more:
@@ -150,4 +150,4 @@ class LongLines:
         """(Line as far as it came, Ray's tag) of the lines whose next part has not come in `seconds`."""
         now = time.monotonic()
         old = [key for key, (_, _, since) in self._parts.items() if now - since >= seconds]
-        return [(line._replace(more=False), ray_tag) for line, ray_tag, _ in map(self._parts.pop, old)]
+        return [(replace(line, more=False), ray_tag) for line, ray_tag, _ in map(self._parts.pop, old)]

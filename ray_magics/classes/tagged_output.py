@@ -28,7 +28,7 @@ import os
 import re
 import sys
 import threading
-from typing import NamedTuple
+from dataclasses import dataclass, replace
 
 TAGGING_ATTRIBUTE = "_ray_magics_tags_output"  # on a tracked class: its actor tags what it writes
 LINES_WRITTEN_METHOD = "_ray_magics_lines_written"
@@ -40,7 +40,9 @@ RAY_MARKS = re.compile(r"^:(actor_name|task_name|job_id):|__ray_tqdm_magic_token
 TAG_START = "\x1b]ray_magics;"
 # the mark: TAG_START actor;incarnation;number;task;[+]stream[+];length BEL (+: goes on from / in the next line)
 # the end mark: TAG_START number BEL
-_HEAD_FOUND = re.compile(r"\x1b\]ray_magics;([0-9a-f]*);([0-9a-f]*);([0-9]+);([0-9a-f]*);(\+?)([oe])(\+?);([0-9]+)\x07")
+_HEAD_FOUND = re.compile(
+    r"\x1b\]ray_magics;([0-9a-f]*);([0-9a-f]*);([0-9]+);((?:[0-9a-f]{2})*);(\+?)([oe])(\+?);([0-9]+)\x07"
+)
 _END_FOUND = re.compile(r"\x1b\]ray_magics;([0-9]+)\x07\Z")
 _END_REST = re.compile(r"(.*?)([0-9]*)\x07", re.DOTALL)
 STREAMS = {"o": "stdout", "e": "stderr"}
@@ -49,7 +51,8 @@ _PART = PAGE - 256  # bytes of a line's text one line sent carries (its marks ta
 CUT_CHARACTER = 3  # replacement characters more than written where Ray's cut falls inside a character
 
 
-class TaggedLine(NamedTuple):
+@dataclass(frozen=True)
+class TaggedLine:
     actor: str  # the actor's hex id
     incarnation: str  # its process's
     number: int  # the line's number in that process, from 1
@@ -80,7 +83,8 @@ def first_piece(piece: str) -> TaggedLine | None:
     head = _HEAD_FOUND.search(piece)
     if head is None:
         return None
-    return _tagged_line(head, piece[: head.start()], piece[head.end():][: int(head.group(8))])._replace(more=False)
+    line = _tagged_line(head, piece[: head.start()], piece[head.end():][: int(head.group(8))])
+    return replace(line, more=False)
 
 
 def _tagged_line(head, before: str, text: str) -> TaggedLine:
