@@ -6,20 +6,21 @@ actor whose class asks for it (`TAGGING_ATTRIBUTE`, set while a kernel shows pri
 cells) replaces its process's `sys.stdout` and `sys.stderr` with `TaggingStream`s: each
 complete line goes to the real stdout between two marks. The mark in front names the actor, its
 process (`incarnation`: a restarted actor has a new one), the line's number in that process, the
-call being served (none in the actor's own threads), the stream, whether the line goes on from the
-previous one and in the next one, and the length of the line's text; the end mark repeats the number. Both marks are
-terminal escape sequences (a terminal shows nothing of them). The kernel reads them (`untag`) to
-show the line in the cell that made the call; by the numbers it knows when every line written has
-arrived, and drops a line that arrives twice. Both streams go through stdout, so one actor's lines
-keep their order. A line left without its newline is sent when the call ends; a line longer than
-`LONGEST_LINE` is cut there, saying how many characters are left out.
+call being served (none in the actor's own threads), the stream, whether the line goes on from
+the previous one and in the next one, and the length of the line's text; the end mark repeats
+the number. Both marks are terminal escape sequences (a terminal shows nothing of them). The
+kernel reads them (`untag`) to show the line in the cell that made the call; by the numbers it
+knows when every line written has arrived, and drops a line that arrives twice. Both streams go
+through stdout, so one actor's lines keep their order. A line left without its newline is sent
+when the call ends; a line longer than `LONGEST_LINE` is cut there, saying how many characters
+are left out.
 
 No line sent is longer than a page of the log file (`PAGE`): a longer one goes in parts, each
-with its marks, numbered one after another. Ray's log monitor, which reads a file up to its end,
-so cuts a line at most once (the file grows a page at a time), into a first piece that starts
-with the mark (`starts_line`) and a rest that ends with the end mark (`ends_line`), whichever
-bytes the cut falls between: the kernel joins them (`cells.line_pieces`). Lines Ray reads itself
-(`RAY_MARKS`) go to their own stream untagged.
+with its marks, numbered one after another. What a write adds to a file becomes readable a page
+at a time, so Ray's log monitor, which reads a file up to its end, cuts a line at most once: into
+a first piece that starts with the mark (`starts_line`) and a rest that ends with the end mark
+(`ends_line`), whichever bytes the cut falls between. The kernel joins them (`cells.line_pieces`).
+Lines Ray reads itself (`RAY_MARKS`) go to their own stream untagged.
 """
 
 import codecs
@@ -175,16 +176,13 @@ class TaggedOutput:
 
     def _tagged(self, task, stream, line) -> list[str]:
         """The lines sent for `line`, each with its marks and at most a page long."""
-        start = f"{TAG_START}{self.actor};{self.incarnation};"
-        if len(line) * 4 <= _PART:  # (at most 4 bytes a character: one part, without measuring)
-            self.lines += 1
-            return [f"{start}{self.lines};{task};{stream};{len(line)}\x07{line}{TAG_START}{self.lines}\x07\n"]
-        parts = _parts(line)
-        sent = []
+        parts = [line] if len(line) * 4 <= _PART else _parts(line)  # (a character takes 4 bytes at most)
+        start, last, sent = f"{TAG_START}{self.actor};{self.incarnation};", len(parts) - 1, []
         for index, part in enumerate(parts):
             self.lines += 1
-            after, more = "+" if index else "", "+" if index < len(parts) - 1 else ""
-            sent.append(f"{start}{self.lines};{task};{after}{stream}{more};{len(part)}\x07{part}{TAG_START}{self.lines}\x07\n")
+            after, more = "+" if index else "", "+" if index < last else ""
+            sent.append(f"{start}{self.lines};{task};{after}{stream}{more};{len(part)}\x07{part}"
+                        f"{TAG_START}{self.lines}\x07\n")
         return sent
 
 
