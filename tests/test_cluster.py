@@ -16,6 +16,7 @@ import pytest
 from .kernel_driver import Kernel
 from .local_cluster import LocalCluster
 from .test_cells import RUN_DESPITE_STOP, SYNC_NOTE, cancelled_count
+from .test_floods import SPEW, flood_lands_in_its_cell
 
 CELL_TIMEOUT = 90
 RED_WITHIN = 2.0  # seconds from SIGTERM to the node until its actor's bar shows danger
@@ -231,6 +232,17 @@ def test_an_actor_on_another_node_prints_in_the_calling_cell_stops_with_it_and_s
                  "    caught = error")
     assert '    raise ValueError("far away")\nValueError: far away' in kernel.value("str(caught)")
     assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."
+
+
+@pytest.mark.parametrize("form", ["HOST:PORT", "ray://HOST:PORT"])
+def test_a_flood_on_two_nodes_shows_whole_in_its_cell_and_none_in_the_next(cluster, kernel, form):
+    """Both nodes' log monitors publish each line, cut in their own places. Through Ray Client the
+    lines come with Ray's prefix, and Ray's client server loses some under a flood (a quarter of
+    200,000 lines here): a smaller flood keeps the test short."""
+    kernel.check(f"%ray_init --address {cluster.address if form == 'HOST:PORT' else cluster.client_address}")
+    kernel.check("import time, ray, ray_magics")
+    kernel.check(SPEW)
+    flood_lands_in_its_cell(kernel, 200_000 if form == "HOST:PORT" else 100_000, complete=form == "HOST:PORT")
 
 
 @pytest.mark.latency

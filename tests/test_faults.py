@@ -118,6 +118,21 @@ def test_ctrl_c_while_the_first_actor_cell_starts_ray_undoes_the_start(kernel):
     assert kernel.value("ray.get(Job.remote().get_progress.remote())") == 0.5
 
 
+def test_an_actor_cell_that_raises_costs_nothing_and_does_not_start_ray():
+    from .kernel_driver import Kernel
+
+    fresh = Kernel()
+    try:
+        fresh.check("%load_ext ray_magics\nimport psutil, sys")
+        result = fresh.run("%%actor\nclass Broken:\n    pass\nraise ValueError('in the cell')")
+        assert result.error == ("ValueError", "in the cell")
+        assert fresh.value("hasattr(Broken, 'remote')") is False  # as any failing cell leaves it: plain
+        assert fresh.value("'ray' in sys.modules and sys.modules['ray'].is_initialized()") is False
+        assert fresh.value(RAY_CHILDREN) == []
+    finally:
+        fresh.close()
+
+
 def test_ctrl_c_while_the_first_actor_cell_imports_ray_shows_one_line_at_once():
     """In a fresh kernel Ray's first import takes seconds; Ctrl-C ends the cell, not the import."""
     from .kernel_driver import Kernel

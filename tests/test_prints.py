@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+from ray_magics.cells.line_pieces import LinePieces, LongLines
 from ray_magics.cells.prints import PrintRouting
-from ray_magics.classes.tagged_output import LONGEST_LINE, TaggedOutput, TaggingStream, untag
+from ray_magics.classes.tagged_output import LONGEST_LINE, PAGE, TaggedLine, TaggedOutput, TaggingStream, untag
 
 from .kernel_driver import Kernel
 
@@ -65,9 +66,29 @@ def tagging(serving=lambda: False):
 
 
 def sent(real: io.StringIO) -> list[tuple]:
-    """(actor, number, task, stream, text) of each line written under a tagging stream."""
+    """(actor, number, task, stream, text) of each line written under a tagging stream, its parts joined."""
+    long_lines = LongLines()
     return [(tagged.actor, tagged.number, tagged.task, tagged.stream, tagged.text)
-            for tagged in map(untag, real.getvalue().splitlines())]
+            for part in map(untag, real.getvalue().splitlines()) if part
+            for tagged in long_lines.join(part, None)]
+
+
+def written(*lines: str, actor: str = "a1") -> str:
+    """What a tracked actor's process writes to its log file for `lines`, in turn on stdout and stderr."""
+    real_out = io.StringIO()
+    output = TaggedOutput(real_out, io.StringIO(), actor, lambda: False)
+    for number, line in enumerate(lines):
+        TaggingStream(output, "oe"[number % 2]).write(line + "\n")
+    return real_out.getvalue()
+
+
+def published(data: bytes, prefix: str = "") -> list[str]:
+    """A piece of a log file as Ray's log monitor publishes it: lines decoded (invalid UTF-8 replaced),
+    without their newlines, the empty end dropped; through Ray Client, each behind Ray's prefix."""
+    lines = data.decode("utf-8", "replace").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [prefix + line for line in lines]
 
 
 def test_each_line_goes_out_whole_and_tagged_both_streams_through_stdout_in_order():
@@ -84,17 +105,18 @@ def test_each_line_goes_out_whole_and_tagged_both_streams_through_stdout_in_orde
     assert real_err.getvalue() == ""
 
 
-def test_a_long_line_is_cut_saying_how_much_and_rays_own_lines_pass_untagged():
+def test_a_long_line_is_cut_saying_how_much_sent_in_parts_a_page_long_and_rays_own_lines_pass_untagged():
     stdout, stderr, output, real_out, real_err = tagging()
     for _ in range(3):
-        stdout.write("x" * LONGEST_LINE)
+        stdout.write("é" * LONGEST_LINE)
     stdout.write("\n:actor_name:Talker\n")
     stderr.write(":task_name:Talker.say\n")
-    lines = real_out.getvalue().splitlines()
-    assert untag(lines[0]).text == "x" * LONGEST_LINE + f" … ({2 * LONGEST_LINE} more characters)"
-    assert lines[1] == ":actor_name:Talker"
+    lines = real_out.getvalue().splitlines(keepends=True)
+    assert sent(real_out) == [("a1", 6, "", "stdout", "é" * LONGEST_LINE + f" … ({2 * LONGEST_LINE} more characters)")]
+    assert len(lines) == 7 and max(len(line.encode()) for line in lines) <= PAGE
+    assert lines[-1] == ":actor_name:Talker\n"
     assert real_err.getvalue() == ":task_name:Talker.say\n"
-    assert output.lines == 1
+    assert output.lines == 6
 
 
 def test_bytes_become_text_with_replacement_characters_even_split_mid_character():
@@ -104,59 +126,137 @@ def test_bytes_become_text_with_replacement_characters_even_split_mid_character(
     assert sent(real_out) == [("a1", 1, "", "stdout", "café \ufffd")]
 
 
-def test_a_line_through_ray_client_keeps_what_ray_put_before_its_tag():
-    tagged = untag("\x1b[36m(Talker pid=7)\x1b[0m \x1b]ray_magics;ab;0f;12;cd;e;2\x07hi")
-    assert tagged == ("ab", "0f", 12, "cd", "stderr", "\x1b[36m(Talker pid=7)\x1b[0m ", "hi")
+def test_a_line_through_ray_client_keeps_what_ray_put_before_its_mark():
+    prefix = "\x1b[36m(Talker pid=7)\x1b[0m "
+    tagged = untag(prefix + written("hi").rstrip("\n"))
+    assert tagged == TaggedLine("a1", tagged.incarnation, 1, "", "stdout", prefix, "hi")
     assert untag("(Talker pid=7) plain") is None
 
 
 def test_a_line_that_arrives_twice_shows_once_and_a_restarted_actor_starts_its_numbers_anew(ip, capsys):
-    routing = PrintRouting(ip, ip.magics_manager.registry["RayMagics"])  # in terminal IPython: lines print as they come
+    routing = PrintRouting(ip, ip.magics_manager.registry["RayMagics"])  # in terminal IPython: printed as they come
     routing.cell_starts(None)
-    first = ["\x1b]ray_magics;a1;0f;1;;o;3\x07one", "\x1b]ray_magics;a1;0f;2;;e;3\x07two"]
+    first = published(written("one", "two").encode())
     assert routing.claim(first, "(T pid=1)", 1) == []
     assert routing.claim([*first, "untagged"], "(T pid=1)", 1) == ["untagged"]  # two nodes sharing their log files
-    assert routing.claim(["\x1b]ray_magics;a1;9c;1;;o;5\x07again"], "(T pid=2)", 2) == []  # the actor restarted
+    assert routing.claim(published(written("again").encode()), "(T pid=2)", 2) == []  # the actor restarted
     shown = capsys.readouterr()
     assert shown.out == "(T pid=1, cell unknown) one\n(T pid=2, cell unknown) again\n"
     assert shown.err == "(T pid=1, cell unknown) two\n"
 
 
-def test_a_line_that_rays_log_monitor_hands_over_in_two_pieces_shows_whole_wherever_it_was_cut(ip, capsys):
-    """Ray's log monitor reads a worker's file up to its end, which may fall inside a line: the
-    first piece ends one batch, the rest (maybe only the newline) starts the next."""
-    stdout, _, _, real_out, _ = tagging()
-    stdout.write("first line\nlast\n")
-    written = real_out.getvalue()
+FILE = written("first line", "café au lait", "x" * 5000, "last").encode()  # the long line goes in two parts
+SHOWN = [("stdout", "first line"), ("stderr", "café au lait"), ("stdout", "x" * 5000), ("stderr", "last")]
+CUTS = [cut for cut in range(1, len(FILE)) if FILE[cut - 2 : cut + 2] != b"xxxx" or cut % 97 == 0]  # every byte but
+# inside the long line's text, where a few cuts stand for all
+# How the log monitors of one or two nodes may publish a file cut at `cut`, in batches (Ray's prefix in front)
+HANDED_OVER = {
+    "in one batch": lambda head, rest, prefix: [published(head, prefix) + published(rest, prefix)],
+    "in two batches": lambda head, rest, prefix: [published(head, prefix), published(rest, prefix)],
+    "twice, cut alike": lambda head, rest, prefix: [published(head, prefix), published(head, prefix),
+                                                   published(rest, prefix), published(rest, prefix)],
+    "twice, once whole": lambda head, rest, prefix: [published(head, prefix), published(head + rest, prefix),
+                                                    published(rest, prefix)],
+}
+THROUGH = {"the driver": ("(T pid=1)", ("ip", 1, False), ""), "Ray Client": (None, -1, "\x1b[36m(T pid=1)\x1b[0m ")}
+
+
+def shown_lines(capsys) -> list[tuple[str, str]]:
+    """(stream, text) of the lines a terminal routing printed, in order of stream, each checked to
+    carry its tag and no byte of a mark."""
+    shown = capsys.readouterr()
+    lines = []
+    for stream in ("out", "err"):
+        for line in getattr(shown, stream).splitlines():
+            assert line.startswith("(T pid=1, cell unknown) ") and "\x1b" not in line and "\x07" not in line, line
+            lines.append(("std" + stream, line.removeprefix("(T pid=1, cell unknown) ")))
+    return lines
+
+
+def by_stream(lines):
+    return sorted(lines, key=lambda line: line[0] == "stderr")
+
+
+def anew(routing) -> None:
+    """The routing as if no line had come yet to its cell (one that shows at most 1000)."""
+    routing.newest.clear()
+    routing.cell.shown = 0
+
+
+@pytest.mark.parametrize("through", THROUGH)
+@pytest.mark.parametrize("how", HANDED_OVER)
+def test_a_line_cut_at_any_byte_shows_whole_once_however_the_pieces_come(ip, capsys, how, through):
+    """Ray's log monitor reads a worker's file up to its end, which may fall at any byte: inside a
+    mark, the text or a character; the rest follows in the same batch or a later one, and two nodes
+    of one machine publish the file twice, cut alike or not at all."""
+    ray_tag, source, prefix = THROUGH[through]
     routing = PrintRouting(ip, ip.magics_manager.registry["RayMagics"])
     routing.cell_starts(None)
-    for cut in range(1, len(written)):
-        routing.newest.clear()
-        batches = [written[:cut].split("\n"), written[cut:].split("\n")]
-        for lines in batches:  # as Ray's log monitor publishes them: no newlines, no empty last line
-            if lines and lines[-1] == "":
-                lines.pop()
-            assert routing.claim(lines, "(T pid=1)", ("ip", 1, False)) == []
-        assert capsys.readouterr().out == "(T pid=1, cell unknown) first line\n(T pid=1, cell unknown) last\n", cut
-    assert routing.pieces.stale(0) == []  # nothing held once every piece came
+    for cut in CUTS:
+        anew(routing)
+        for batch in HANDED_OVER[how](FILE[:cut], FILE[cut:], prefix):
+            assert routing.claim(batch, ray_tag, source) == [], cut
+        shown = shown_lines(capsys)
+        if b"\xc3" in FILE[cut - 1 : cut]:  # cut inside the 'é': Ray replaced each half
+            shown = [(stream, text.replace("\ufffd\ufffd", "é")) for stream, text in shown]
+        assert shown == by_stream(SHOWN), (cut, shown)
+        assert routing.pieces.stale(0) == [] or how == "twice, once whole", cut
+    routing.pieces = LinePieces()
+
+
+@pytest.mark.parametrize("through", THROUGH)
+def test_a_line_whose_piece_ray_lost_shows_as_far_as_it_came_and_no_piece_of_a_mark(ip, capsys, through):
+    """Under a flood Ray may drop a batch: the rest of a line, or its first piece, never comes."""
+    ray_tag, source, prefix = THROUGH[through]
+    routing = PrintRouting(ip, ip.magics_manager.registry["RayMagics"])
+    routing.cell_starts(None)
+    for cut in CUTS:
+        for first_only in (True, False):  # the rest lost, or the first piece
+            anew(routing)
+            assert routing.claim(published(FILE[:cut] if first_only else FILE[cut:], prefix), ray_tag, source) == []
+            routing.show_stale_pieces(older_than=0)
+            for stream, text in shown_lines(capsys):  # each line whole, or (the rest lost) as far as it came
+                assert any(text == line or first_only and line.startswith(text.removesuffix("\ufffd"))
+                           for line_stream, line in SHOWN if line_stream == stream), (cut, text)
 
 
 def test_a_first_piece_whose_rest_never_comes_shows_at_the_cells_end_as_far_as_it_came(ip, capsys):
     routing = PrintRouting(ip, ip.magics_manager.registry["RayMagics"])
     routing.cell_starts(None)
-    assert routing.claim(["\x1b]ray_magics;a1;0f;1;;o;5\x07whole", "\x1b]ray_magics;a1;0f;2"], "(T pid=1)", 1) == []
-    assert routing.claim(["\x1b]ray_magics;a1;0f;3;;o;9\x07cut h"], "(T pid=2)", 2) == []
+    data = written("whole", "cut here").encode()
+    cut = data.index(b"cut h") + 5
+    assert routing.claim(published(data[:cut]), "(T pid=1)", 1) == []
     assert capsys.readouterr().out == "(T pid=1, cell unknown) whole\n"
-    routing.show_stale_pieces(older_than=0)  # (the piece that ends inside its tag holds nothing of its line)
-    assert capsys.readouterr().out == "(T pid=2, cell unknown) cut h\n"
+    routing.show_stale_pieces(older_than=0)
+    assert capsys.readouterr().err == "(T pid=1, cell unknown) cut h\n"
     assert routing.pieces.stale(0) == []
     ip.run_line_magic("config", "RayMagics.prints_in_cells = False")
     try:  # left to Ray: printed as Ray prints a line
-        assert routing.claim(["\x1b]ray_magics;a1;0f;4;;o;9\x07cut t"], "(T pid=3)", 3) == []
+        routing.newest.clear()
+        assert routing.claim(published(data[:cut]), "(T pid=3)", 3) == ["whole"]
         routing.show_stale_pieces(older_than=0)
-        assert capsys.readouterr().out == "(T pid=3) cut t\n"
+        assert capsys.readouterr().out == "(T pid=3) cut h\n"
     finally:
         ip.run_line_magic("config", "RayMagics.prints_in_cells = True")
+
+
+def test_in_a_terminal_the_count_of_the_lines_left_out_prints_once_when_the_cell_ends(ip, capsys):
+    routing = PrintRouting(ip, ip.magics_manager.registry["RayMagics"])
+    routing.cell_starts(None)
+    ip.run_line_magic("config", "RayMagics.max_print_lines = 50")
+    try:
+        for _ in range(3):
+            assert routing.claim(published(written(*(f"line {n}" for n in range(100))).encode()), "(T pid=1)", 1) == []
+        shown = capsys.readouterr()
+        assert len(shown.out.splitlines()) + len(shown.err.splitlines()) == 50
+        routing.cell_ends(None)
+        assert capsys.readouterr().err == "… 250 more lines\n"
+        assert routing.claim(published(written("late one", "late two").encode()), "(T pid=1)", 1) == []
+        assert capsys.readouterr().err == ""
+        routing.cell_starts(None)  # the lines left out after the cell ended: said when the next cell starts
+        assert capsys.readouterr().err == "… 2 more lines\n"
+    finally:
+        ip.run_line_magic("config", "RayMagics.max_print_lines = 1000")
 
 
 @pytest.fixture(scope="module")
@@ -244,12 +344,13 @@ def test_async_and_generator_calls_print_in_their_cells(kernel):
     assert untagged(result.stdout) == ["step 0", "step 1", "step 2"]
 
 
-def test_a_flood_is_capped_with_the_count_left_out_and_the_kernel_stays_quick(kernel):
+def test_a_flood_is_capped_with_one_count_of_the_lines_left_out_and_the_kernel_stays_quick(kernel):
     kernel.check("%config RayMagics.max_print_lines = 50")
     try:
         result = kernel.check("ray.get(talker.lines.remote(5000))", timeout=60)
         assert untagged(result.stdout) == [f"line {n}" for n in range(50)]
-        assert result.stderr == "… 4950 more lines\n"
+        assert result.stderr == ""
+        assert len(result.displays) == 1 and [*result.displays, *result.updates][-1] == "… 4950 more lines"
         assert kernel.check("1 + 1").seconds < 1
         result = kernel.check("ray.get(talker.say.remote('x' * 1_000_000))")
         assert untagged(result.stdout) == ["x" * 10_000 + " … (990000 more characters)"]

@@ -14,7 +14,13 @@ cell has finished has had every line it wrote so far arrive, so a notebook's out
 same on every run; a call still running, or a cell that Stop ended, prints into its cell later. Lines
 are numbered by their actor's process: one that arrives twice (two nodes of one machine
 share their log files) is shown once. One cell shows at most `RayMagics.max_print_lines`
-lines, then `… N more lines`.
+lines, then one `… N more lines` line that counts the rest: in a kernel a display updated in place
+(at most every `COUNT_EVERY` seconds, its latest count always shown), in a terminal printed when
+the cell ends (the lines left out later, when the next cell starts).
+
+Ray's log monitor may cut a tagged line in pieces, and a long line is sent in parts: both are
+joined before a line is shown (`line_pieces`), and no piece of ray_magics's marks is ever shown or
+left to Ray.
 """
 
 import itertools
@@ -22,6 +28,7 @@ import re
 import sys
 import threading
 import time
+import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
@@ -33,10 +40,11 @@ from ..classes.submissions import (
     stop_listening,
     stop_listening_to_creations,
 )
-from ..classes.tagged_output import LINES_WRITTEN_METHOD, untag, want_tags
+from ..classes.tagged_output import LINES_WRITTEN_METHOD, first_piece, untag, want_tags
 from ..cluster.facts import one_actor_facts
 from ..cluster.handles import poll
 from ..cluster.remote_read import on_cluster
+from ..errors import plural
 from ..ray_internals import (
     actor_id,
     claim_worker_output,
@@ -45,11 +53,13 @@ from ..ray_internals import (
 from ..session.ray_import import import_ray, ray_imported
 from ..session.waits import SLICE, ready_within
 from .cell_events import CellBehaviour
-from .line_pieces import LinePieces
+from .line_pieces import LinePieces, LongLines
 
 SETTLE_SECONDS = 2.0  # longest a cell waits at its end for the lines its calls wrote
 TASKS_KEPT = 100_000  # calls remembered with their cell; the oldest are forgotten first
 PLACE_EVERY = 1000  # calls submitted before they are placed in their cells, if no line asked first
+COUNT_EVERY = 0.25  # seconds between two updates of a cell's count of the lines left out
+COUNTS_THREAD = "ray_magics-counts"  # shows the latest count of the lines a cell left out
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 UNKNOWN_CELL = ", cell unknown)"
 
@@ -65,6 +75,7 @@ class CellOutput:
     left_out: int = 0
     reported: int = 0  # of `left_out`, those already said
     reported_at: float = 0.0
+    count_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # the display of its count, in a kernel
     ended: bool = False
 
 
@@ -92,6 +103,21 @@ class Sink:
             parent=cell.parent, ident=f"stream.{stream}".encode(),
         )
 
+    def count(self, cell: CellOutput, text: str, first: bool, running: bool) -> None:
+        """Show the line `text` that counts what `cell` left out: in a kernel, one display, shown
+        `first` and then updated in place; in a terminal, printed."""
+        if self.kernel is None or cell.parent is None:
+            self.show(cell, "stderr", text + "\n", running)
+            return
+        if running:
+            for own in (sys.stdout, sys.stderr):
+                own.flush()
+        self.kernel.session.send(
+            self.kernel.iopub_socket, "display_data" if first else "update_display_data",
+            {"data": {"text/plain": text}, "metadata": {}, "transient": {"display_id": cell.count_id}},
+            parent=cell.parent, ident=b"display_data",
+        )
+
 
 class PrintRouting(CellBehaviour):
     """Shows tracked actors' lines in the cells that caused them, on `shell`'s cell events, as
@@ -112,13 +138,20 @@ class PrintRouting(CellBehaviour):
         self.pending: set[CellOutput] = set()  # cells with lines left out and not yet said
         self.written = WrittenLines()
         self.pieces = LinePieces()
+        self.long_lines = LongLines()
+        self.count_timer: threading.Timer | None = None  # the next update of the counts, when one waits
 
     def listen(self, on: bool) -> None:
         want_tags(on)
         (listen if on else stop_listening)(self.submitted)
         (listen_to_creations if on else stop_listening_to_creations)(self.created)
-        if not on:
-            self.say_left_out(force=True)
+        if on:
+            return
+        self.say_left_out(force=True)
+        with self.lock:
+            timer, self.count_timer = self.count_timer, None
+        if timer is not None:
+            timer.cancel()
 
     # ----------------------------------------------------------------- the kernel's main thread
 
@@ -206,15 +239,17 @@ class PrintRouting(CellBehaviour):
     # ----------------------------------------------------------------- Ray's log thread
 
     def show_stale_pieces(self, older_than: float = SETTLE_SECONDS) -> None:
-        """Show the lines of which only a first piece came, `older_than` seconds ago, as far as they
-        came: in their cells, or printed here as Ray would print them."""
+        """Show the lines of which only a first piece or part came, `older_than` seconds ago, as far
+        as they came: in their cells, or printed here as Ray would print them."""
         with self.lock:
             stale = self.pieces.stale(older_than)
-        for piece, ray_tag in stale:
-            if untag(piece) is None:  # a piece that ends inside its tag holds none of the line
-                continue
-            for line in self._route([piece], ray_tag):
-                print(f"{ray_tag} {line}" if ray_tag else line)
+        stale = [(piece, ray_tag) for piece, ray_tag in stale if first_piece(piece) is not None]  # (else no text came)
+        left = [(line, ray_tag) for piece, ray_tag in stale for line in self._route([piece], ray_tag, first_piece)]
+        with self.lock:
+            long_lines = self.long_lines.stale(older_than)
+        left += [(line, ray_tag) for long_line, ray_tag in long_lines for line in self._show([long_line], ray_tag)]
+        for line, ray_tag in left:
+            print(f"{ray_tag} {line}" if ray_tag else line)
 
     def claim(self, lines, ray_tag, source) -> list[str]:
         """Show the tagged `lines`, a batch from `source`, in their cells; returns the others, for
@@ -223,23 +258,30 @@ class PrintRouting(CellBehaviour):
             lines = self.pieces.whole(source, lines, ray_tag)
         return self._route(lines, ray_tag)
 
-    def _route(self, lines, ray_tag) -> list[str]:
-        """Show the tagged `lines`, each whole, in their cells; returns the others."""
+    def _route(self, lines, ray_tag, parse=untag) -> list[str]:
+        """Show the tagged `lines`, each whole (or as `parse` reads it), in their cells, each once,
+        with the parts of a long line joined; returns the others."""
+        left, found = [], []
+        with self.lock:
+            for line in lines:
+                tagged = parse(line)
+                if tagged is None:
+                    left.append(line)
+                elif tagged.number > self.newest[tagged.actor, tagged.incarnation]:  # (else the same line again)
+                    self.newest[tagged.actor, tagged.incarnation] = tagged.number
+                    found.extend(self.long_lines.join(tagged, ray_tag))
+        return left + self._show(found, ray_tag)
+
+    def _show(self, lines: list, ray_tag) -> list[str]:
+        """Show the tagged `lines` in their cells; returns those left to Ray, as Ray would print them."""
         left, batches = [], {}
         settings = self.settings
         self.place_calls()
         with self.arrival:
             for line in lines:
-                found = untag(line)
-                if found is None:
-                    left.append(line)
-                    continue
-                actor, incarnation, number, task, stream, before, text = found
-                if number <= self.newest[actor, incarnation]:
-                    continue  # the same line again
-                self.newest[actor, incarnation] = number
-                cell = self._cell_of(actor, task)
-                tag = ray_tag or _ANSI.sub("", before).strip()
+                stream, text = line.stream, line.text
+                cell = self._cell_of(line.actor, line.task)
+                tag = ray_tag or _ANSI.sub("", line.before).strip()
                 if cell is None:
                     cell, tag = self.latest, tag[:-1] + UNKNOWN_CELL
                 if cell is None or not settings.prints_in_cells:
@@ -262,19 +304,32 @@ class PrintRouting(CellBehaviour):
         return cell or self.cell_of_actor.get(actor)
 
     def say_left_out(self, force=False) -> None:
-        """Show `… N more lines` in each cell that left lines out since it last said so
-        (for a running cell, only at its end or with `force`; else at most once a second)."""
+        """Show the count of the lines each cell left out, where it changed: in a kernel at most every
+        `COUNT_EVERY` seconds (a timer shows the latest change), in a terminal only with `force`
+        (a cell's start or end)."""
         now = time.monotonic()
         with self.lock:
             due = [
                 cell for cell in self.pending
-                if force or (cell.ended and now - cell.reported_at >= 1)
+                if force or (cell.parent is not None and now - cell.reported_at >= COUNT_EVERY)
             ]
             for cell in due:
                 self.pending.discard(cell)
-                count, cell.reported, cell.reported_at = cell.left_out - cell.reported, cell.left_out, now
-                self.sink.show(cell, "stderr", f"… {count} more line{'' if count == 1 else 's'}\n",
-                               running=cell is self.cell)
+                first = cell.reported == 0
+                count = cell.left_out if cell.parent is not None else cell.left_out - cell.reported
+                cell.reported, cell.reported_at = cell.left_out, now
+                self.sink.count(cell, f"… {plural(count, 'more line')}", first,
+                                running=cell is self.cell)
+            if self.count_timer is None and any(cell.parent is not None for cell in self.pending):
+                self.count_timer = threading.Timer(COUNT_EVERY, self._count_timer_fires)
+                self.count_timer.name = COUNTS_THREAD
+                self.count_timer.daemon = True
+                self.count_timer.start()
+
+    def _count_timer_fires(self) -> None:
+        with self.lock:
+            self.count_timer = None
+        self.say_left_out()
 
 
 def _ray_running() -> bool:

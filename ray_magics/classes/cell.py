@@ -53,7 +53,8 @@ def make_cell_actors(shell, cell, listed, options, track, ensure_ray) -> list[st
 
     `listed` restricts the conversion to those class names. Bad input raises `InputError`
     before the cell runs where it can be seen, and otherwise restores the
-    namespace, so that nothing of the cell is kept. A cell that raises converts nothing.
+    namespace, so that nothing of the cell is kept, as when Ray cannot be started. A cell that
+    raises converts nothing and costs nothing: Ray is started (`ensure_ray`) only once it ran.
     Returns one confirmation line per class.
     """
     __tracebackhide__ = True  # noqa: F841 - IPython hides this frame from tracebacks
@@ -69,12 +70,12 @@ def make_cell_actors(shell, cell, listed, options, track, ensure_ray) -> list[st
             f"({', '.join(chosen)}); list the one class to name"
         )
     _check_options(options)
-    ensure_ray()
     before = dict(shell.user_ns)
     run_cell_tree(shell, tree, filename)
     try:
+        ensure_ray()
         made = {name: _convert(shell.user_ns, before, name, options, track) for name in chosen}
-    except InputError:
+    except BaseException:  # a refused class, a Ray that cannot start, Ctrl-C while it starts
         shell.user_ns.clear()
         shell.user_ns.update(before)
         raise

@@ -4,15 +4,23 @@
 Ray's log monitor carries each line a worker writes to its stdout to the driver. A tracked
 actor whose class asks for it (`TAGGING_ATTRIBUTE`, set while a kernel shows prints in
 cells) replaces its process's `sys.stdout` and `sys.stderr` with `TaggingStream`s: each
-complete line goes to the real stdout with a tag in front naming the actor, its process
-(`incarnation`: a restarted actor has a new one), the line's number in that process, the call
-being served (none in the actor's own threads), the stream and the length of the line's text
-(Ray's log monitor may hand a line over in two pieces: `tagged_piece`). The kernel reads the tag
-(`untag`) to show the line in the cell that made the call; by the numbers it knows when every
-line written has arrived, and drops a line that arrives twice. Both streams go through
-stdout, so one actor's lines keep their order. A line left without its newline is sent when the call
-ends; a line longer than `LONGEST_LINE` is cut there, saying how many characters are left
-out. Lines Ray reads itself (`RAY_MARKS`) go to their own stream untagged.
+complete line goes to the real stdout between two marks. The mark in front names the actor, its
+process (`incarnation`: a restarted actor has a new one), the line's number in that process, the
+call being served (none in the actor's own threads), the stream, whether the line goes on from
+the previous one and in the next one, and the length of the line's text; the end mark repeats
+the number. Both marks are terminal escape sequences (a terminal shows nothing of them). The
+kernel reads them (`untag`) to show the line in the cell that made the call; by the numbers it
+knows when every line written has arrived, and drops a line that arrives twice. Both streams go
+through stdout, so one actor's lines keep their order. A line left without its newline is sent
+when the call ends; a line longer than `LONGEST_LINE` is cut there, saying how many characters
+are left out.
+
+No line sent is longer than a page of the log file (`PAGE`): a longer one goes in parts, each
+with its marks, numbered one after another. What a write adds to a file becomes readable a page
+at a time, so Ray's log monitor, which reads a file up to its end, cuts a line at most once: into
+a first piece that starts with the mark (`starts_line`) and a rest that ends with the end mark
+(`ends_line`), whichever bytes the cut falls between. The kernel joins them (`cells.line_pieces`).
+Lines Ray reads itself (`RAY_MARKS`) go to their own stream untagged.
 """
 
 import codecs
@@ -21,7 +29,7 @@ import os
 import re
 import sys
 import threading
-from typing import NamedTuple
+from dataclasses import dataclass, replace
 
 TAGGING_ATTRIBUTE = "_ray_magics_tags_output"  # on a tracked class: its actor tags what it writes
 LINES_WRITTEN_METHOD = "_ray_magics_lines_written"
@@ -29,42 +37,76 @@ LONGEST_LINE = 10_000  # characters of a line sent; the rest are counted
 # Lines Ray itself reads from a worker's output (the actor's name, progress bars): left untagged
 RAY_MARKS = re.compile(r"^:(actor_name|task_name|job_id):|__ray_tqdm_magic_token__")
 
-# An operating system command escape sequence: a terminal shows nothing of it.
+# Operating system command escape sequences: a terminal shows nothing of them.
 TAG_START = "\x1b]ray_magics;"
-_TAG = TAG_START + "{actor};{incarnation};{number};{task};{stream};{length}\x07"
-_TAGGED = re.compile(r"\x1b\]ray_magics;([0-9a-f]*);([0-9a-f]*);([0-9]+);([0-9a-f]*);([oe]);([0-9]+)\x07")
+# the mark: TAG_START actor;incarnation;number;task;[+]stream[+];length BEL (+: goes on from / in the next line)
+# the end mark: TAG_START number BEL
+_HEAD_FOUND = re.compile(
+    r"\x1b\]ray_magics;([0-9a-f]*);([0-9a-f]*);([0-9]+);((?:[0-9a-f]{2})*);(\+?)([oe])(\+?);([0-9]+)\x07"
+)
+_END_FOUND = re.compile(r"\x1b\]ray_magics;([0-9]+)\x07\Z")
+_END_REST = re.compile(r"(.*?)([0-9]*)\x07", re.DOTALL)
 STREAMS = {"o": "stdout", "e": "stderr"}
+PAGE = 4096  # bytes of a log file's page: the most a line sent takes, its marks and newline included
+_PART = PAGE - 256  # bytes of a line's text one line sent carries (its marks take less than the rest)
+CUT_CHARACTER = 3  # replacement characters more than written where Ray's cut falls inside a character
 
 
-class TaggedLine(NamedTuple):
+@dataclass(frozen=True)
+class TaggedLine:
     actor: str  # the actor's hex id
     incarnation: str  # its process's
     number: int  # the line's number in that process, from 1
     task: str  # the hex id of the call that wrote it, '' if none
     stream: str  # "stdout" or "stderr"
-    before: str  # what Ray put in front of the tag (`(Name pid=…)` through Ray Client)
+    before: str  # what Ray put in front of the mark (`(Name pid=…)` through Ray Client)
     text: str
+    more: bool = False  # the line goes on in the next one (a line longer than a page)
+    after: bool = False  # the line goes on from the previous one
 
 
 def untag(line: str) -> TaggedLine | None:
-    """The parts of a tagged line; None if `line` is untagged."""
-    found = _TAGGED.search(line)
-    if found is None:
+    """The parts of a whole tagged line (both marks, the text between as long as the mark says); None
+    for any other line."""
+    head = _HEAD_FOUND.search(line)
+    end = head and _END_FOUND.search(line, head.end())
+    if end is None or end.group(1) != head.group(3):
         return None
-    actor, incarnation, number, task, stream, _ = found.groups()
-    return TaggedLine(actor, incarnation, int(number), task, STREAMS[stream], line[: found.start()],
-                      line[found.end():])
+    text = line[head.end():end.start()]
+    if not 0 <= len(text) - int(head.group(8)) <= CUT_CHARACTER:
+        return None
+    return _tagged_line(head, line[: head.start()], text)
 
 
-def tagged_piece(line: str) -> tuple[str, bool] | None:
-    """(What comes before the tag, whether the line is whole) of a tagged line, or of its first piece
-    (the tag's start, or the tag and less text than it says); None for an untagged line."""
-    start = line.find(TAG_START)
-    if start < 0:
-        start = line.rfind("\x1b")
-        return (line[:start], False) if start >= 0 and TAG_START.startswith(line[start:]) else None
-    found = _TAGGED.match(line, start)
-    return line[:start], found is not None and len(line) - found.end() >= int(found.group(6))
+def first_piece(piece: str) -> TaggedLine | None:
+    """A tagged line as far as its first piece goes (its rest never came), ending there; None if the
+    piece ends inside the mark, so holds none of the text."""
+    head = _HEAD_FOUND.search(piece)
+    if head is None:
+        return None
+    line = _tagged_line(head, piece[: head.start()], piece[head.end():][: int(head.group(8))])
+    return replace(line, more=False)
+
+
+def _tagged_line(head, before: str, text: str) -> TaggedLine:
+    actor, incarnation, number, task, after, stream, more, _ = head.groups()
+    return TaggedLine(actor, incarnation, int(number), task, STREAMS[stream], before, text, more == "+", after == "+")
+
+
+def starts_line(piece: str) -> bool:
+    """Whether `piece` is how a tagged line starts: the mark, or a piece of its beginning (not an end
+    mark alone, which starts the same)."""
+    if _END_FOUND.match(piece):
+        return False
+    return piece.startswith(TAG_START) or (piece != "" and TAG_START.startswith(piece))
+
+
+def ends_line(piece: str) -> bool:
+    """Whether `piece` is how a tagged line ends: the end mark, or what a cut inside it leaves."""
+    if _END_FOUND.search(piece):
+        return True
+    rest = _END_REST.fullmatch(piece)
+    return rest is not None and (rest.group(1) == "" or (rest.group(2) != "" and TAG_START.endswith(rest.group(1))))
 
 
 class TaggedOutput:
@@ -79,19 +121,26 @@ class TaggedOutput:
         self.originals = {"o": stdout, "e": stderr}
         self.partial = {}  # (task id, stream) -> (text written without its newline yet, characters cut from it)
         self.lines = 0
+        self.context = None  # Ray's runtime context, once read (looking it up costs more than asking it)
 
     def current_task(self) -> str:
         """The id of the call being served ('' outside any: the actor's own threads)."""
         if not self.serving():
             return ""
-        import ray
+        if self.context is None:
+            import ray
 
-        return ray.get_runtime_context().get_task_id() or ""
+            self.context = ray.get_runtime_context()
+        return self.context.get_task_id() or ""
 
     def write(self, task: str, stream: str, text: str) -> None:
         with self.lock:
             key = (task, stream)
             held, cut = self.partial.pop(key, ("", 0))
+            if "\n" not in text:  # more of a line: what is held grows, or, once it is cut, its count
+                room = max(LONGEST_LINE - len(held), 0)
+                self.partial[key] = (held + text[:room], cut + max(len(text) - room, 0))
+                return
             *lines, rest = (held + text).split("\n")
             if lines:
                 lines = [_cut(lines[0], cut), *(_cut(line, 0) for line in lines[1:])]
@@ -115,10 +164,7 @@ class TaggedOutput:
         out = []
         for line in lines:
             if not RAY_MARKS.search(line):
-                self.lines += 1
-                tag = _TAG.format(actor=self.actor, incarnation=self.incarnation, number=self.lines, task=task,
-                                  stream=stream, length=len(line))
-                out.append(f"{tag}{line}\n")
+                out.extend(self._tagged(task, stream, line))
             elif own is self.real:
                 out.append(line + "\n")
             else:
@@ -127,6 +173,32 @@ class TaggedOutput:
         if out:
             self.real.write("".join(out))
             self.real.flush()
+
+    def _tagged(self, task, stream, line) -> list[str]:
+        """The lines sent for `line`, each with its marks and at most a page long."""
+        parts = [line] if len(line) * 4 <= _PART else _parts(line)  # (a character takes 4 bytes at most)
+        start, last, sent = f"{TAG_START}{self.actor};{self.incarnation};", len(parts) - 1, []
+        for index, part in enumerate(parts):
+            self.lines += 1
+            after, more = "+" if index else "", "+" if index < last else ""
+            sent.append(f"{start}{self.lines};{task};{after}{stream}{more};{len(part)}\x07{part}"
+                        f"{TAG_START}{self.lines}\x07\n")
+        return sent
+
+
+def _parts(line: str) -> list[str]:
+    """`line` in parts of at most `_PART` bytes, none cut inside a character."""
+    data = line.encode("utf-8", "surrogatepass")
+    if len(data) <= _PART:
+        return [line]
+    parts = []
+    while data:
+        end = min(_PART, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # a continuation byte: the character starts before
+            end -= 1
+        parts.append(data[:end].decode("utf-8", "surrogatepass"))
+        data = data[end:]
+    return parts
 
 
 def _cut(line: str, cut: int) -> str:
