@@ -326,6 +326,9 @@ def announce_through_client(announce, created, marker: str) -> None:
     Why private: Ray Client's stubs never apply a method's invocation decorator, and a client's
     actor class is created on Ray's server, where nothing listens; the stubs' `remote` is the one
     place a client calls or creates.
+
+    Patches: the `remote` of Ray Client's four stub classes (methods, actor classes, and their
+    `.options(...)` wrappers). Undone by `stop_announcing_through_client` (`%unload_ext`).
     """
     from ray.util.client import common
 
@@ -348,6 +351,19 @@ def announce_through_client(announce, created, marker: str) -> None:
     for stub, (tracked, tell) in hooks.items():
         if not getattr(stub.remote, "_ray_magics_announces", False):
             stub.remote = _announcing(stub.remote, tracked, tell)
+
+
+def stop_announcing_through_client() -> None:
+    """Give Ray Client's stubs back their own `remote` (undoes `announce_through_client`)."""
+    import sys
+
+    if "ray.util.client.common" not in sys.modules:
+        return  # never patched: Ray Client was never imported
+    from ray.util.client import common
+
+    for stub in (common.ClientRemoteMethod, common.OptionWrapper, common.ClientActorClass, common.ActorOptionWrapper):
+        if getattr(stub.remote, "_ray_magics_announces", False):
+            stub.remote = stub.remote.__wrapped__
 
 
 def _announcing(remote, tracked, tell):
@@ -373,6 +389,10 @@ def announce_creations(actor_class, creating) -> None:
 
     Why private: `_remote` is where every actor of an `ActorClass` is created, and Ray has
     no public hook there.
+
+    Patches: `_remote` of the class Ray made for this actor class alone, never Ray's own
+    `ActorClass`. Not undone: it belongs to the actor class, whose actors it goes on creating
+    as Ray's does (after `%unload_ext` with nobody to tell).
     """
     from ray.actor import ActorClass
 
@@ -387,6 +407,21 @@ def create_actor(actor_class, args, kwargs):
 
 # --------------------------------------------------------------------------- workers' output
 
+# Lines Ray itself reads from a worker's output (the actor's and task's names, the job, tqdm's
+# progress bars), to be left as Ray wrote them. Why private: Ray's log format is undocumented;
+# its log monitor reads these marks. Checked on Ray 2.52 and 2.60.
+RAY_OUTPUT_MARKS = re.compile(r"^:(actor_name|task_name|job_id):|__ray_tqdm_magic_token__")
+
+
+def actor_part_of_task_id(task_id: bytes) -> str:
+    """The hex of the part of an actor call's task id that names its actor.
+
+    Why private: Ray documents no layout of a `TaskID`; an actor task's id is 8 bytes of its
+    own followed by its actor's id (checked on Ray 2.52 and 2.60).
+    """
+    return task_id[8:].hex()
+
+
 RAY_PRINTER = "ray_print_logs"  # the name of Ray's handler that prints the workers' lines in a driver
 
 
@@ -400,6 +435,9 @@ def claim_worker_output(claim) -> None:
 
     Why private: Ray prints the workers' lines from a handler of its log dispatcher, or, through
     Ray Client, from `LogstreamClient.stdstream`; neither offers a public hook.
+
+    Patches: the printer among the dispatcher's handlers, and `LogstreamClient.stdstream`.
+    Undone by `release_worker_output` (`%unload_ext`).
     """
     from ray._private.ray_logging import global_worker_stdstream_dispatcher as dispatcher
     from ray.util.client.logsclient import LogstreamClient
@@ -412,6 +450,22 @@ def claim_worker_output(claim) -> None:
     stdstream = getattr(LogstreamClient.stdstream, "_ray_magics_printer", LogstreamClient.stdstream)
     if getattr(LogstreamClient.stdstream, "_ray_magics_claim", None) is not claim:
         LogstreamClient.stdstream = _claiming_client_printer(stdstream, claim)
+
+
+def release_worker_output() -> None:
+    """Give Ray's printers of the workers' lines back (undoes `claim_worker_output`)."""
+    import sys
+
+    if "ray" not in sys.modules:
+        return  # never claimed: Ray was never imported
+    from ray._private.ray_logging import global_worker_stdstream_dispatcher as dispatcher
+    from ray.util.client.logsclient import LogstreamClient
+
+    with dispatcher._lock:
+        dispatcher.handlers = [
+            (name, getattr(handler, "_ray_magics_printer", handler)) for name, handler in dispatcher.handlers
+        ]
+    LogstreamClient.stdstream = getattr(LogstreamClient.stdstream, "_ray_magics_printer", LogstreamClient.stdstream)
 
 
 def _claiming_printer(printer, claim):

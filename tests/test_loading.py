@@ -9,6 +9,7 @@ import threading
 import pytest
 from traitlets import TraitError
 
+from ray_magics import ray_internals
 from ray_magics.cells.prints import PrintRouting
 from ray_magics.cells.ray_client import RayClientAnnounces
 from ray_magics.cells.stop import StopCancelsCalls
@@ -63,11 +64,27 @@ def cell_hooks(shell) -> list:
     ]
 
 
-def test_unload_and_reload_leave_no_thread_and_no_magic(session_shell):
+def patched_by_ray_magics() -> list[str]:
+    """Ray's functions that ray_magics has wrapped, by name."""
+    from ray._private.ray_logging import global_worker_stdstream_dispatcher as dispatcher
+    from ray.util.client import common
+    from ray.util.client.logsclient import LogstreamClient
+
+    stubs = (common.ClientRemoteMethod, common.OptionWrapper, common.ClientActorClass, common.ActorOptionWrapper)
+    wrapped = [f"{stub.__name__}.remote" for stub in stubs if hasattr(stub.remote, "_ray_magics_announces")]
+    wrapped += [name for name, handler in dispatcher.handlers if hasattr(handler, "_ray_magics_printer")]
+    client_printer = hasattr(LogstreamClient.stdstream, "_ray_magics_printer")
+    return wrapped + (["LogstreamClient.stdstream"] if client_printer else [])
+
+
+def test_unload_and_reload_leave_no_thread_no_magic_and_no_patch_of_rays(session_shell):
     before = set(threading.enumerate())
     session_shell.run_cell("pass")  # a cell with Ray imported: the remote tracebacks' handler is set
     assert session_shell.custom_exceptions
+    ray_internals.announce_through_client(print, print, "marker")  # as the first cell through Ray Client does
+    assert len(patched_by_ray_magics()) == 6  # Ray Client's 4 stubs, the driver's printer and Ray Client's
     session_shell.run_line_magic("unload_ext", "ray_magics")
+    assert patched_by_ray_magics() == []
     magics = session_shell.magics_manager.magics
     assert not MAGICS["line"] & set(magics["line"])
     assert not MAGICS["cell"] & set(magics["cell"])

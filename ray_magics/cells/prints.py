@@ -47,7 +47,9 @@ from ..cluster.remote_read import on_cluster
 from ..errors import plural
 from ..ray_internals import (
     actor_id,
+    actor_part_of_task_id,
     claim_worker_output,
+    release_worker_output,
     through_client,
 )
 from ..session.ray_import import import_ray, ray_imported
@@ -147,6 +149,7 @@ class PrintRouting(CellBehaviour):
         (listen_to_creations if on else stop_listening_to_creations)(self.created)
         if on:
             return
+        release_worker_output()
         self.say_left_out(force=True)
         with self.lock:
             timer, self.count_timer = self.count_timer, None
@@ -202,7 +205,7 @@ class PrintRouting(CellBehaviour):
             task = end.task_id().binary()
             self.cell_of_task[task] = cell
             if cell.calls is not None:
-                cell.calls[task[8:].hex()] = end  # a call's task id ends with its actor's id
+                cell.calls[actor_part_of_task_id(task)] = end
         if len(self.cell_of_task) > TASKS_KEPT:
             for old in list(itertools.islice(self.cell_of_task, TASKS_KEPT // 10)):
                 del self.cell_of_task[old]

@@ -20,7 +20,7 @@ with its marks, numbered one after another. What a write adds to a file becomes 
 at a time, so Ray's log monitor, which reads a file up to its end, cuts a line at most once: into
 a first piece that starts with the mark (`starts_line`) and a rest that ends with the end mark
 (`ends_line`), whichever bytes the cut falls between. The kernel joins them (`cells.line_pieces`).
-Lines Ray reads itself (`RAY_MARKS`) go to their own stream untagged.
+Lines Ray reads itself (`ray_internals.RAY_OUTPUT_MARKS`) go to their own stream untagged.
 """
 
 import codecs
@@ -31,11 +31,11 @@ import sys
 import threading
 from dataclasses import dataclass, replace
 
+from ..ray_internals import RAY_OUTPUT_MARKS
+
 TAGGING_ATTRIBUTE = "_ray_magics_tags_output"  # on a tracked class: its actor tags what it writes
 LINES_WRITTEN_METHOD = "_ray_magics_lines_written"
 LONGEST_LINE = 10_000  # characters of a line sent; the rest are counted
-# Lines Ray itself reads from a worker's output (the actor's name, progress bars): left untagged
-RAY_MARKS = re.compile(r"^:(actor_name|task_name|job_id):|__ray_tqdm_magic_token__")
 
 # Operating system command escape sequences: a terminal shows nothing of them.
 TAG_START = "\x1b]ray_magics;"
@@ -163,7 +163,7 @@ class TaggedOutput:
         own = self.originals[stream]
         out = []
         for line in lines:
-            if not RAY_MARKS.search(line):
+            if not RAY_OUTPUT_MARKS.search(line):
                 out.extend(self._tagged(task, stream, line))
             elif own is self.real:
                 out.append(line + "\n")
