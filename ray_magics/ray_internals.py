@@ -30,8 +30,8 @@ def refresh_config() -> None:
 def local_session_name() -> str | None:
     """The session of the local Ray node this process started or joined; None if none (Ray Client).
 
-    Why private: no public API names the session; the GCS address can repeat from one
-    start to the next, the session name never does.
+    Why private: the GCS address can repeat from one start to the next, the session name never
+    does; `ray.get_runtime_context().get_session_name()` names it from Ray 2.60 on, not in 2.52.
     """
     from ray._private import worker
 
