@@ -239,8 +239,8 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "worker_and_actor_processes": {
             "title": "Tasks run on any worker process; an actor is one process that keeps its state",
             "desc": "Left: calls of a stateless task go to a pool of worker processes; any worker runs any task "
-            "and nothing is kept between calls. Right: every call to an actor goes to its one dedicated process, "
-            "which keeps self.count from one call to the next.",
+            "and no task can count on what another left in it. Right: every call to an actor goes to its one "
+            "dedicated process, which keeps self.count from one call to the next.",
             "tasks": "Tasks: stateless",
             "actor": "Actor: stateful",
             "calls": "calls",
@@ -249,7 +249,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "actor_process": "actor process",
             "actor_class": "Counter",
             "state": "state",
-            "tasks_caption": "Any worker runs any task;\nnothing is kept between calls.",
+            "tasks_caption": "Any worker runs any task;\nno task can count on what another left.",
             "actor_caption": "One dedicated process;\nits state stays between calls.",
         },
         "method_calls": {
@@ -306,7 +306,8 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
     "zh": {
         "worker_and_actor_processes": {
             "title": "任务可在任意工作进程上运行；Actor 是一个保存状态的专属进程",
-            "desc": "左图：无状态任务的调用被分发到一组工作进程，任意工作进程都能执行任意任务，调用之间不保留任何状态。"
+            "desc": "左图：无状态任务的调用被分发到一组工作进程，任意工作进程都能执行任意任务，"
+            "任务不能依赖其他任务在进程中留下的东西。"
             "右图：对 Actor 的每次调用都发往它专属的进程，self.count 在多次调用之间一直保留。",
             "tasks": "任务：无状态",
             "actor": "Actor：有状态",
@@ -316,7 +317,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "actor_process": "Actor 进程",
             "actor_class": "Counter",
             "state": "状态",
-            "tasks_caption": "任意工作进程都能执行任意任务，\n调用之间不保留任何状态。",
+            "tasks_caption": "任意工作进程都能执行任意任务，\n任务不能依赖其他任务留下的东西。",
             "actor_caption": "一个专属进程，\n状态在多次调用之间一直保留。",
         },
         "method_calls": {
