@@ -338,20 +338,20 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "refs": "对象引用 r1、r2、r3：ray.get(r1) 取得 f 的结果",
         },
         "actor_tree": {
-            "title": "Actor 树：Supervisor Actor 创建并拥有它的 Worker Actor",
-            "desc": "驱动程序持有一个 Supervisor Actor 的句柄。Supervisor 创建了三个 Worker Actor 并拥有它们："
-            "Supervisor 退出时，这些 Worker 也随之退出。",
+            "title": "Actor 树：监督者 Actor 创建并拥有它的工作者 Actor",
+            "desc": "驱动程序持有监督者 Actor（Supervisor）的句柄。监督者创建了三个工作者 Actor（Worker）并拥有它们："
+            "监督者终止时，这些工作者也随之终止。",
             "driver": "驱动程序（notebook）",
             "handle": "持有句柄",
-            "supervisor": "Supervisor Actor",
+            "supervisor": "监督者（Supervisor）",
             "creates": "创建并拥有",
-            "worker": "Worker Actor",
-            "owned": "归 Supervisor 所有",
-            "caption": "Supervisor 退出时，它拥有的 Worker Actor 也会随之退出。",
+            "worker": "工作者（Worker）",
+            "owned": "归监督者所有",
+            "caption": "监督者终止时，它拥有的工作者 Actor 也随之终止。",
         },
         "message_actor_fan_in": {
-            "title": "扇入：多个 worker 向同一个 MessageActor 发送消息，驱动程序从中读取",
-            "desc": "三个 worker 任务持有同一个 MessageActor 的句柄，并调用它的 add_message。Actor 把消息保存在 "
+            "title": "扇入：多个任务向同一个 MessageActor 发送消息，驱动程序从中读取",
+            "desc": "三个 worker 函数的任务持有同一个 MessageActor 的句柄，并调用它的 add_message。Actor 把消息保存在 "
             "self.messages 中，直到驱动程序用 get_and_clear_messages 取走。",
             "worker": "worker {n}",
             "task": "Ray 任务",
