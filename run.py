@@ -24,11 +24,13 @@ ARTIFACTS = ROOT / "test-artifacts"
 LATENCY = "latency"  # the pytest marker of tests that assert how soon something happens
 RAY_FLOOR = re.compile(r'"ray\[default\]>=([0-9.]+)')
 # What these test is the same on every Ray release (the browser, the server proxy, packaging,
-# option parsing, the code's layout, the tutorials' figures), so the oldest Ray skips them and keeps CI short.
+# option parsing, the code's layout, the tutorials' figures and text), or belongs with the notebooks,
+# which CI runs on the newest Ray only (the tutorials' check cells), so the oldest Ray skips them and
+# keeps CI short.
 SAME_ON_EVERY_RAY = (
     "test_architecture", "test_browser", "test_dashboard_link", "test_figures", "test_loading",
     "test_magic_fuzz", "test_packaging", "test_real_kernel", "test_refresher", "test_text_forms",
-    "test_usage_errors",
+    "test_tutorial_checks", "test_tutorials_text", "test_usage_errors",
 )
 
 

@@ -239,8 +239,8 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "worker_and_actor_processes": {
             "title": "Tasks run on any worker process; an actor is one process that keeps its state",
             "desc": "Left: calls of a stateless task go to a pool of worker processes; any worker runs any task "
-            "and nothing is kept between calls. Right: every call to an actor goes to its one dedicated process, "
-            "which keeps self.count from one call to the next.",
+            "and no task can count on what another left in it. Right: every call to an actor goes to its one "
+            "dedicated process, which keeps self.count from one call to the next.",
             "tasks": "Tasks: stateless",
             "actor": "Actor: stateful",
             "calls": "calls",
@@ -249,7 +249,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "actor_process": "actor process",
             "actor_class": "Counter",
             "state": "state",
-            "tasks_caption": "Any worker runs any task;\nnothing is kept between calls.",
+            "tasks_caption": "Any worker runs any task;\nno task can count on what another left.",
             "actor_caption": "One dedicated process;\nits state stays between calls.",
         },
         "method_calls": {
@@ -306,7 +306,8 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
     "zh": {
         "worker_and_actor_processes": {
             "title": "任务可在任意工作进程上运行；Actor 是一个保存状态的专属进程",
-            "desc": "左图：无状态任务的调用被分发到一组工作进程，任意工作进程都能执行任意任务，调用之间不保留任何状态。"
+            "desc": "左图：无状态任务的调用被分发到一组工作进程，任意工作进程都能执行任意任务，"
+            "任务不能依赖其他任务在进程中留下的东西。"
             "右图：对 Actor 的每次调用都发往它专属的进程，self.count 在多次调用之间一直保留。",
             "tasks": "任务：无状态",
             "actor": "Actor：有状态",
@@ -316,7 +317,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "actor_process": "Actor 进程",
             "actor_class": "Counter",
             "state": "状态",
-            "tasks_caption": "任意工作进程都能执行任意任务，\n调用之间不保留任何状态。",
+            "tasks_caption": "任意工作进程都能执行任意任务，\n任务不能依赖其他任务留下的东西。",
             "actor_caption": "一个专属进程，\n状态在多次调用之间一直保留。",
         },
         "method_calls": {
@@ -337,20 +338,20 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "refs": "对象引用 r1、r2、r3：ray.get(r1) 取得 f 的结果",
         },
         "actor_tree": {
-            "title": "Actor 树：Supervisor Actor 创建并拥有它的 Worker Actor",
-            "desc": "驱动程序持有一个 Supervisor Actor 的句柄。Supervisor 创建了三个 Worker Actor 并拥有它们："
-            "Supervisor 退出时，这些 Worker 也随之退出。",
+            "title": "Actor 树：监督者 Actor 创建并拥有它的工作者 Actor",
+            "desc": "驱动程序持有监督者 Actor（Supervisor）的句柄。监督者创建了三个工作者 Actor（Worker）并拥有它们："
+            "监督者终止时，这些工作者也随之终止。",
             "driver": "驱动程序（notebook）",
             "handle": "持有句柄",
-            "supervisor": "Supervisor Actor",
+            "supervisor": "监督者（Supervisor）",
             "creates": "创建并拥有",
-            "worker": "Worker Actor",
-            "owned": "归 Supervisor 所有",
-            "caption": "Supervisor 退出时，它拥有的 Worker Actor 也会随之退出。",
+            "worker": "工作者（Worker）",
+            "owned": "归监督者所有",
+            "caption": "监督者终止时，它拥有的工作者 Actor 也随之终止。",
         },
         "message_actor_fan_in": {
-            "title": "扇入：多个 worker 向同一个 MessageActor 发送消息，驱动程序从中读取",
-            "desc": "三个 worker 任务持有同一个 MessageActor 的句柄，并调用它的 add_message。Actor 把消息保存在 "
+            "title": "扇入：多个任务向同一个 MessageActor 发送消息，驱动程序从中读取",
+            "desc": "三个 worker 函数的任务持有同一个 MessageActor 的句柄，并调用它的 add_message。Actor 把消息保存在 "
             "self.messages 中，直到驱动程序用 get_and_clear_messages 取走。",
             "worker": "worker {n}",
             "task": "Ray 任务",
