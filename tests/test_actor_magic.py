@@ -229,8 +229,12 @@ def test_no_track(ip):
     assert line == "Counter → Ray actor (untracked)"
     handle = ip.user_ns["Counter"].remote()
     assert ray.get(handle.inc.remote()) == 1
-    with pytest.raises(ValueError, match="not tracked"):
+    message = "^this actor counts no calls: make its class with %%actor or @ray_magics.actor, without --no-track$"
+    with pytest.raises(ValueError, match=message):
         ray_magics.calls(handle)
+    plain = ray.remote(ray_magics.original(ip.user_ns["Counter"])).remote()  # made by Ray alone: the same words
+    with pytest.raises(ValueError, match=message):
+        ray_magics.calls(plain)
 
 
 def test_python_api_as_decorator_and_call(ip):

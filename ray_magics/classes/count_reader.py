@@ -40,7 +40,9 @@ def calls(handle, timeout=None) -> CallCounts:
     try:
         method = getattr(handle, COUNTS_METHOD)
     except AttributeError:
-        raise InputError("this actor is not tracked (it was made with --no-track)") from None
+        raise InputError(
+            "this actor counts no calls: make its class with %%actor or @ray_magics.actor, without --no-track"
+        ) from None
     return CallCounts(*ray.get(method.remote(), timeout=timeout))
 
 
