@@ -23,7 +23,7 @@ RUNS = 7
 def synthetic_listing(count: int):
     from ray_magics.classes.counting import CallCounts
     from ray_magics.cluster.facts import ActorFacts
-    from ray_magics.live.listing import Listing
+    from ray_magics.live.actors_view import Listing
 
     now = int(time.time() * 1000)
     actors = [
@@ -50,7 +50,7 @@ def median_ms(action) -> float:
 
 
 def measure_render(listing) -> tuple[float, float]:
-    from ray_magics.live.listing import render_html, render_text
+    from ray_magics.live.actors_view import render_html, render_text
 
     return median_ms(lambda: render_html(listing)), median_ms(lambda: render_text(listing))
 
@@ -65,7 +65,7 @@ def main(real_actors: int) -> None:
     import ray_magics
     from ray_magics.classes.count_reader import CallCountReader
     from ray_magics.cluster.facts import read_actors
-    from ray_magics.live.listing import Listing, choose
+    from ray_magics.live.actors_view import Listing, choose
 
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
     try:

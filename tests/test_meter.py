@@ -9,8 +9,7 @@ import sys
 
 import pytest
 
-from ray_magics.live.meter import Meter, amount
-from ray_magics.live.progress_reading import Reading, read_progress
+from ray_magics.live.meter import Meter, Reading, amount, read_progress
 
 
 class Clock:

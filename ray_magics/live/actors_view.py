@@ -3,18 +3,109 @@
 Each poll reads the GCS's actor table (quick, no dashboard) in the refresher's thread and
 collects the call counts that tracked actors have answered; text front ends see the
 table as aligned text: `repr(view)`.
+
+Which actors it lists and its rows, as aligned text and escaped HTML, are plain data in and
+strings out (`Listing`, `render_text`, `render_html`), so a thousand rows draw in milliseconds.
 """
 
 import time
+from dataclasses import dataclass
 from html import escape
 
 import ipywidgets as widgets
 
 from ..classes.count_reader import CallCountReader
-from ..cluster.facts import read_actors
-from .drawing import set_traits
-from .listing import Listing, choose, listing_table, render_html, render_text
+from ..cluster.facts import DEAD, ActorFacts, read_actors
+from ..errors import plural
+from .drawing import PIECES, format_interval, html_table, set_traits, text_table
 from .view import LiveView
+
+COLUMNS = ("id", "class", "name", "state", "pid", "node", "restarts", "uptime", "calls")
+DEATH_COLUMN = "death cause"
+STATE_COLUMN = COLUMNS.index("state")
+BUSY = "…"  # a tracked actor that did not answer in time
+NO_CALLS = "no calls"
+WIDEST_TEXT = 36  # characters of a column but the last in the text form; longer cells wrap
+
+
+@dataclass
+class Listing:
+    """The chosen actors at one moment, with the call counts read for them."""
+
+    actors: list[ActorFacts]
+    counts: dict  # actor id -> CallCounts, or None while busy; untracked actors are absent
+    now_ms: int
+    class_name: str | None = None
+
+
+def choose(actors: list[ActorFacts], include_dead: bool, class_name: str | None) -> list[ActorFacts]:
+    """The actors to list, oldest first (those not started yet last)."""
+    chosen = [
+        facts for facts in actors
+        if (include_dead or facts.state != DEAD) and (class_name is None or facts.class_name == class_name)
+    ]
+    return sorted(chosen, key=lambda facts: (not facts.start_ms, facts.start_ms, facts.actor_id))
+
+
+def calls_text(counts) -> str:
+    """`method 14 · get_name 2 (1 failed) · get_progress 0 (40 widget polls)`: the methods called
+    (or polled by the live widgets) so far."""
+    if counts is None:
+        return BUSY
+    parts = []
+    for method in dict.fromkeys([*counts, *counts.polls]):
+        notes = []
+        if counts.failures.get(method):
+            notes.append(f"{counts.failures[method]} failed")
+        if counts.polls.get(method):
+            notes.append(plural(counts.polls[method], "widget poll"))
+        if counts.get(method) or notes:
+            parts.append(f"{method} {counts.get(method, 0)}" + (f" ({', '.join(notes)})" if notes else ""))
+    return PIECES.join(parts) or NO_CALLS
+
+
+def listing_table(listing: Listing) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The header and the rows of the listing, every cell a string."""
+    with_death = any(facts.state == DEAD for facts in listing.actors)
+    header = COLUMNS + (DEATH_COLUMN,) if with_death else COLUMNS
+    rows = []
+    for facts in listing.actors:
+        uptime = facts.uptime(listing.now_ms)
+        row = (
+            facts.short_id,
+            facts.class_name,
+            facts.name,
+            facts.state,
+            str(facts.pid) if facts.pid else "",
+            facts.short_node_id,
+            str(facts.restarts),
+            "" if uptime is None else format_interval(uptime),
+            calls_text(listing.counts[facts.actor_id]) if facts.actor_id in listing.counts else "",
+        )
+        rows.append(row + (facts.death_cause,) if with_death else row)
+    return header, rows
+
+
+def empty_text(listing: Listing) -> str:
+    return f"No actors of class {listing.class_name!r}." if listing.class_name else "No actors."
+
+
+def render_text(listing: Listing) -> str:
+    """The table as aligned plain text (trailing spaces stripped), long cells wrapped so that it stays
+    readable at 120 characters: the calls of many methods, a long class or name."""
+    header, rows = listing_table(listing)
+    if not rows:
+        return empty_text(listing)
+    return text_table(header, rows, WIDEST_TEXT)
+
+
+def render_html(listing: Listing) -> str:
+    """The table as HTML, every value escaped and the state words coloured."""
+    header, rows = listing_table(listing)
+    if not rows:
+        return f"<p>{escape(empty_text(listing))}</p>"
+    return html_table(header, rows, "ray-magics-actors", state_columns={STATE_COLUMN})
+
 
 FIRST_COUNTS_WAIT = 1.0  # the first drawing waits this long for call counts
 LIVE_COUNTS_WAIT = 0.05  # later polls wait this long; slower answers show at the next poll

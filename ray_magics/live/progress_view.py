@@ -11,9 +11,8 @@ from html import escape
 import ipywidgets as widgets
 
 from .drawing import set_traits
-from .meter import SLOW, WAITING, Meter, part_text
+from .meter import SLOW, WAITING, Meter, Reading, part_text, read_progress
 from .method_view import MethodView
-from .progress_reading import Reading, read_progress
 from .view import LiveView
 
 NOTHING = object()  # no value drawn yet

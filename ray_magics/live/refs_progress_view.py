@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..cluster.object_states import UNSETTLED, outcomes, ready_among
 from ..session.ray_import import import_ray
 from .health import error_reason
-from .progress_reading import Reading
+from .meter import Reading
 from .progress_view import BarView
 
 CPU_SHARE = 0.015  # of one core, the most a bar's looks at its refs may take (beyond `LEAST_LOOKED`)
