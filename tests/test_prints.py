@@ -128,9 +128,9 @@ def test_bytes_become_text_with_replacement_characters_even_split_mid_character(
 
 def test_a_line_through_ray_client_keeps_what_ray_put_before_its_mark():
     prefix = "\x1b[36m(Talker pid=7)\x1b[0m "
-    tagged = untag(prefix + written("hi").rstrip("\n"))
+    [tagged] = LinePieces().whole(-1, [prefix + written("hi").rstrip("\n")], None)
     assert tagged == TaggedLine("a1", tagged.incarnation, 1, "", "stdout", prefix, "hi")
-    assert untag("(Talker pid=7) plain") is None
+    assert LinePieces().whole(-1, ["(Talker pid=7) plain"], None) == ["(Talker pid=7) plain"]
 
 
 def test_a_line_that_arrives_twice_shows_once_and_a_restarted_actor_starts_its_numbers_anew(ip, capsys):

@@ -22,7 +22,7 @@ import re
 import time
 from dataclasses import dataclass, replace
 
-from ..classes.tagged_output import TaggedLine, ends_line, starts_line, untag
+from ..classes.tagged_output import TaggedLine, ends_line, first_piece, starts_line, untag
 
 HELD_PER_FILE = 8  # first pieces held for one file at most: older ones are let go
 NEWLINE_WITHIN = 2.0  # seconds after a batch ended with a whole line in which its newline may come alone
@@ -48,9 +48,9 @@ class LinePieces:
         self._let_go: list[Held] = []  # held too long, or crowded out
         self._ended_whole: dict[tuple, float] = {}  # file -> when a batch of it last ended with a whole tagged line
 
-    def whole(self, source, lines: list[str], ray_tag: str | None) -> list[str]:
-        """`lines`, a batch from `source`, with each tagged line whole and the pieces that are no
-        line's dropped: the tagged lines, then the others, in order."""
+    def whole(self, source, lines: list[str], ray_tag: str | None) -> list[TaggedLine | str]:
+        """`lines`, a batch from `source`, in order: each tagged line whole (read), the pieces that
+        are no line's dropped, the other lines as they came."""
         out = []
         piece, key, after_whole = None, None, False
         for index, line in enumerate(lines):
@@ -62,9 +62,9 @@ class LinePieces:
                 text = piece + text
             elif index == 0:
                 text = self._completed(key, text)
-            piece = None
-            if _is_whole(text):
-                out.append(before + text)
+            piece, tagged = None, untag(text, before)
+            if tagged is not None:
+                out.append(tagged)
                 after_whole = True
                 continue
             if starts_line(text):
@@ -83,7 +83,7 @@ class LinePieces:
         held = self._held.get(key, [])
         for index in range(len(held) - 1, -1, -1):
             joined = held[index].piece + text
-            if _is_whole(joined):
+            if untag(joined) is not None:
                 del held[index]
                 return joined
         return text
@@ -94,9 +94,9 @@ class LinePieces:
         if len(pieces) > HELD_PER_FILE:
             self._let_go.append(pieces.pop(0))
 
-    def stale(self, seconds: float) -> list[tuple[str, str | None]]:
-        """(First piece, with what Ray put before it; Ray's tag) of the lines whose rest has not come
-        in `seconds`, let go."""
+    def stale(self, seconds: float) -> list[tuple[TaggedLine, str | None]]:
+        """(Line as far as its first piece goes, Ray's tag) of the lines whose rest has not come in
+        `seconds`, let go (those whose piece ends inside the mark hold none of the text)."""
         now = time.monotonic()
         old, self._let_go = self._let_go, []
         for key, pieces in list(self._held.items()):
@@ -104,13 +104,8 @@ class LinePieces:
             pieces[:] = [held for held in pieces if now - held.since < seconds]
             if not pieces:
                 del self._held[key]
-        return [(held.before + held.piece, held.ray_tag) for held in old]
-
-
-def _is_whole(text: str) -> bool:
-    """Whether `text` is a whole tagged line, from its first byte."""
-    tagged = untag(text)
-    return tagged is not None and tagged.before == ""
+        lines = [(first_piece(held.piece, held.before), held.ray_tag) for held in old]
+        return [(line, ray_tag) for line, ray_tag in lines if line is not None]
 
 
 def _split(line: str) -> tuple[str, str]:

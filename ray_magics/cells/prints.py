@@ -40,7 +40,7 @@ from ..classes.submissions import (
     stop_listening,
     stop_listening_to_creations,
 )
-from ..classes.tagged_output import LINES_WRITTEN_METHOD, first_piece, untag, want_tags
+from ..classes.tagged_output import LINES_WRITTEN_METHOD, TaggedLine, want_tags
 from ..cluster.facts import one_actor_facts
 from ..cluster.handles import poll
 from ..cluster.remote_read import on_cluster
@@ -246,8 +246,7 @@ class PrintRouting(CellBehaviour):
         as they came: in their cells, or printed here as Ray would print them."""
         with self.lock:
             stale = self.pieces.stale(older_than)
-        stale = [(piece, ray_tag) for piece, ray_tag in stale if first_piece(piece) is not None]  # (else no text came)
-        left = [(line, ray_tag) for piece, ray_tag in stale for line in self._route([piece], ray_tag, first_piece)]
+        left = [(line, ray_tag) for piece, ray_tag in stale for line in self._route([piece], ray_tag)]
         with self.lock:
             long_lines = self.long_lines.stale(older_than)
         left += [(line, ray_tag) for long_line, ray_tag in long_lines for line in self._show([long_line], ray_tag)]
@@ -261,18 +260,17 @@ class PrintRouting(CellBehaviour):
             lines = self.pieces.whole(source, lines, ray_tag)
         return self._route(lines, ray_tag)
 
-    def _route(self, lines, ray_tag, parse=untag) -> list[str]:
-        """Show the tagged `lines`, each whole (or as `parse` reads it), in their cells, each once,
-        with the parts of a long line joined; returns the others."""
+    def _route(self, lines: list[TaggedLine | str], ray_tag) -> list[str]:
+        """Show the tagged `lines` in their cells, each once, with the parts of a long line joined;
+        returns the others."""
         left, found = [], []
         with self.lock:
             for line in lines:
-                tagged = parse(line)
-                if tagged is None:
+                if isinstance(line, str):
                     left.append(line)
-                elif tagged.number > self.newest[tagged.actor, tagged.incarnation]:  # (else the same line again)
-                    self.newest[tagged.actor, tagged.incarnation] = tagged.number
-                    found.extend(self.long_lines.join(tagged, ray_tag))
+                elif line.number > self.newest[line.actor, line.incarnation]:  # (else the same line again)
+                    self.newest[line.actor, line.incarnation] = line.number
+                    found.extend(self.long_lines.join(line, ray_tag))
         return left + self._show(found, ray_tag)
 
     def _show(self, lines: list, ray_tag) -> list[str]:

@@ -29,7 +29,7 @@ import os
 import re
 import sys
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..ray_internals import RAY_OUTPUT_MARKS
 
@@ -41,9 +41,9 @@ LONGEST_LINE = 10_000  # characters of a line sent; the rest are counted
 TAG_START = "\x1b]ray_magics;"
 # the mark: TAG_START actor;incarnation;number;task;[+]stream[+];length BEL (+: goes on from / in the next line)
 # the end mark: TAG_START number BEL
-_HEAD_FOUND = re.compile(
-    r"\x1b\]ray_magics;([0-9a-f]*);([0-9a-f]*);([0-9]+);((?:[0-9a-f]{2})*);(\+?)([oe])(\+?);([0-9]+)\x07"
-)
+_HEAD = r"\x1b\]ray_magics;([0-9a-f]*);([0-9a-f]*);([0-9]+);((?:[0-9a-f]{2})*);(\+?)([oe])(\+?);([0-9]+)\x07"
+_HEAD_FOUND = re.compile(_HEAD)
+_WHOLE = re.compile(_HEAD + r"(.*)\x1b\]ray_magics;([0-9]+)\x07\Z", re.DOTALL)
 _END_FOUND = re.compile(r"\x1b\]ray_magics;([0-9]+)\x07\Z")
 _END_REST = re.compile(r"(.*?)([0-9]*)\x07", re.DOTALL)
 STREAMS = {"o": "stdout", "e": "stderr"}
@@ -52,7 +52,7 @@ _PART = PAGE - 256  # bytes of a line's text one line sent carries (its marks ta
 CUT_CHARACTER = 3  # replacement characters more than written where Ray's cut falls inside a character
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TaggedLine:
     actor: str  # the actor's hex id
     incarnation: str  # its process's
@@ -65,31 +65,31 @@ class TaggedLine:
     after: bool = False  # the line goes on from the previous one
 
 
-def untag(line: str) -> TaggedLine | None:
-    """The parts of a whole tagged line (both marks, the text between as long as the mark says); None
-    for any other line."""
-    head = _HEAD_FOUND.search(line)
-    end = head and _END_FOUND.search(line, head.end())
-    if end is None or end.group(1) != head.group(3):
+def untag(line: str, before: str = "") -> TaggedLine | None:
+    """The parts of a whole tagged line, `line` (both marks, the text between as long as the mark
+    says), in front of which Ray put `before`; None for any other line."""
+    found = _WHOLE.match(line)
+    if found is None or found.group(10) != found.group(3):
         return None
-    text = line[head.end():end.start()]
-    if not 0 <= len(text) - int(head.group(8)) <= CUT_CHARACTER:
+    text = found.group(9)
+    if not 0 <= len(text) - int(found.group(8)) <= CUT_CHARACTER:
         return None
-    return _tagged_line(head, line[: head.start()], text)
+    return _tagged_line(found, before, text)
 
 
-def first_piece(piece: str) -> TaggedLine | None:
-    """A tagged line as far as its first piece goes (its rest never came), ending there; None if the
-    piece ends inside the mark, so holds none of the text."""
-    head = _HEAD_FOUND.search(piece)
+def first_piece(piece: str, before: str = "") -> TaggedLine | None:
+    """A tagged line as far as its first piece, `piece`, goes (its rest never came), ending there;
+    None if the piece ends inside the mark, so holds none of the text."""
+    head = _HEAD_FOUND.match(piece)
     if head is None:
         return None
-    line = _tagged_line(head, piece[: head.start()], piece[head.end():][: int(head.group(8))])
-    return replace(line, more=False)
+    line = _tagged_line(head, before, piece[head.end():][: int(head.group(8))])
+    line.more = False
+    return line
 
 
-def _tagged_line(head, before: str, text: str) -> TaggedLine:
-    actor, incarnation, number, task, after, stream, more, _ = head.groups()
+def _tagged_line(found, before: str, text: str) -> TaggedLine:
+    actor, incarnation, number, task, after, stream, more = found.groups()[:7]
     return TaggedLine(actor, incarnation, int(number), task, STREAMS[stream], before, text, more == "+", after == "+")
 
 
