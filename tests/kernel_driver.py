@@ -65,11 +65,15 @@ class Kernel:
         """Start running `code`; returns the request's id for `collect`."""
         return self.client.execute(code, allow_stdin=False)
 
-    def collect(self, msg_id: str, timeout: float = 120) -> CellResult:
-        """Wait for the cell `msg_id` to finish and gather what it sent."""
+    def collect(self, msg_id: str, timeout: float = 120, result: CellResult | None = None,
+                until=None) -> CellResult:
+        """Wait for the cell `msg_id` to finish (or, with `until`, until `until(result)` holds)
+        and gather what it sent (into `result`, if given)."""
         started = time.monotonic()
-        result = CellResult()
+        result = CellResult() if result is None else result
         while True:
+            if until is not None and until(result):
+                return result
             remaining = timeout - (time.monotonic() - started)
             if remaining <= 0:
                 raise TimeoutError(f"the cell did not finish within {timeout} s")
@@ -113,13 +117,22 @@ class Kernel:
         """Ctrl-C: SIGINT to the kernel process."""
         self.manager.interrupt_kernel()
 
-    def interrupt_after(self, code: str, seconds: float, timeout: float = 30) -> tuple[CellResult, float]:
-        """Run `code`, press Ctrl-C after `seconds`; what the cell sent, and how long it took to end after Ctrl-C."""
+    def interrupt_after(self, code: str, seconds: float, timeout: float = 30,
+                        started: str | None = None) -> tuple[CellResult, float]:
+        """Run `code`, press Ctrl-C after `seconds`; what the cell sent, and how long it took to end after Ctrl-C.
+
+        With `started`, the seconds count from when the cell printed that line (a loaded machine
+        may start a cell late), and the line is left out of what the cell sent.
+        """
         request = self.submit(code)
+        result = CellResult()
+        if started is not None:
+            self.collect(request, timeout, result, until=lambda sent: f"{started}\n" in sent.stdout)
         time.sleep(seconds)
         pressed = time.monotonic()
         self.interrupt()
-        result = self.collect(request, timeout)
+        result = self.collect(request, timeout, result)
+        result.stdout = result.stdout.replace(f"{started}\n", "", 1) if started is not None else result.stdout
         return result, time.monotonic() - pressed
 
     def close(self) -> None:

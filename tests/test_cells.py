@@ -57,6 +57,14 @@ def served(kernel, actor: str, method: str = "nap") -> tuple[int, int]:
     return kernel.value(f"(ray_magics.calls({actor})[{method!r}], ray_magics.calls({actor}).failures[{method!r}])")
 
 
+STARTED = {"started": "calls submitted"}  # a line the cell prints once its calls are made: Stop comes after
+
+
+def submitted(calls: str) -> str:
+    """A cell that makes `calls`, says so, and waits for them."""
+    return f"calls = {calls}\nprint({STARTED['started']!r}, flush=True)\nray.get(calls)"
+
+
 def cancelled_count(stdout: str, note: str) -> int:
     match = re.fullmatch(rf"cancelled (\d+) pending actor calls?{re.escape(note)}\n", stdout)
     assert match, stdout
@@ -65,11 +73,11 @@ def cancelled_count(stdout: str, note: str) -> int:
 
 def test_stop_cancels_a_sync_actors_queued_calls_at_once_and_lets_the_running_one_finish(kernel):
     before, _ = served(kernel, "sync")
-    result, after_stop = kernel.interrupt_after("ray.get([sync.nap.remote(0.2) for _ in range(40)])", 1.0)
+    result, after_stop = kernel.interrupt_after(submitted("[sync.nap.remote(0.2) for _ in range(40)]"), 1.0, **STARTED)
     assert after_stop < 1
     assert result.error[0] == "KeyboardInterrupt"
     shown = ANSI.sub("", "\n".join(result.traceback))
-    assert "----> 1 ray.get([sync.nap.remote(0.2) for _ in range(40)])" in shown  # the cell's line that waited
+    assert "----> 3 ray.get(calls)" in shown  # the cell's line that waited
     assert "File " not in shown and "ray" not in shown.replace("ray.get", "")  # and not one of Ray's frames
     pending = cancelled_count(result.stdout, SYNC_NOTE)
     assert 20 <= pending < 40
@@ -88,7 +96,7 @@ def test_stop_after_thousands_of_finished_calls_cancels_exactly_the_pending_ones
     """The cell's finished calls are let go a thousand at a time; those pending are all still cancelled."""
     before, _ = served(kernel, "sync")
     result, _ = kernel.interrupt_after("ray.get([sync.nap.remote(0) for _ in range(2500)])\n"
-                                       "ray.get([sync.nap.remote(0.2) for _ in range(40)])", 4.0)
+                                       + submitted("[sync.nap.remote(0.2) for _ in range(40)]"), 1.0, **STARTED)
     pending = cancelled_count(result.stdout, SYNC_NOTE)
     time.sleep(0.5)
     finished = served(kernel, "sync")[0] - before
@@ -98,7 +106,8 @@ def test_stop_after_thousands_of_finished_calls_cancels_exactly_the_pending_ones
 
 def test_stop_cancels_an_async_actors_running_calls(kernel):
     _, failed_before = served(kernel, "asynchronous")
-    result, after_stop = kernel.interrupt_after("ray.get([asynchronous.nap.remote(30) for _ in range(3)])", 1.0)
+    result, after_stop = kernel.interrupt_after(submitted("[asynchronous.nap.remote(30) for _ in range(3)]"), 0.5,
+                                                **STARTED)
     assert after_stop < 1
     assert result.error[0] == "KeyboardInterrupt"
     assert result.stdout == "cancelled 3 pending actor calls\n"
@@ -123,7 +132,8 @@ def test_stop_ends_a_blocking_ray_get_within_a_tenth_of_a_second_not_rays_second
 
 
 def test_stop_cancels_a_streaming_generators_call(kernel):
-    result, _ = kernel.interrupt_after("for step in asynchronous.naps.remote(100, 0.1):\n    ray.get(step)", 1.0)
+    cell = f"steps = asynchronous.naps.remote(100, 0.1)\nprint({STARTED['started']!r}, flush=True)\n"
+    result, _ = kernel.interrupt_after(cell + "for step in steps:\n    ray.get(step)", 0.5, **STARTED)
     assert result.error[0] == "KeyboardInterrupt"
     assert result.stdout == "cancelled 1 pending actor call\n"
     wait_for(lambda: served(kernel, "asynchronous", "naps") == (1, 1), timeout=5,
@@ -132,7 +142,7 @@ def test_stop_cancels_a_streaming_generators_call(kernel):
 
 def test_stop_leaves_the_calls_of_earlier_cells_alone(kernel):
     kernel.check("earlier = [sync.nap.remote(0.1) for _ in range(5)]")
-    result, _ = kernel.interrupt_after("ray.get([sync.nap.remote(0.1) for _ in range(20)])", 0.2)
+    result, _ = kernel.interrupt_after(submitted("[sync.nap.remote(0.1) for _ in range(20)]"), 0.2, **STARTED)
     assert result.error[0] == "KeyboardInterrupt"
     assert cancelled_count(result.stdout, SYNC_NOTE) <= 20
     assert kernel.check("print(len(ray.get(earlier)))").stdout == "5\n"  # not one was cancelled
@@ -149,7 +159,7 @@ def test_the_setting_turns_it_off(kernel):
     kernel.check("%config RayMagics.cancel_on_interrupt = False")
     try:
         before, _ = served(kernel, "sync")
-        result, _ = kernel.interrupt_after("ray.get([sync.nap.remote(0.1) for _ in range(10)])", 0.3)
+        result, _ = kernel.interrupt_after(submitted("[sync.nap.remote(0.1) for _ in range(10)]"), 0.3, **STARTED)
         assert result.error[0] == "KeyboardInterrupt"
         assert result.stdout == ""
         wait_for(lambda: served(kernel, "sync")[0] - before == 10, timeout=5, what="all ten calls to run")

@@ -15,7 +15,7 @@ import pytest
 
 from .kernel_driver import Kernel
 from .local_cluster import LocalCluster
-from .test_cells import RUN_DESPITE_STOP, SYNC_NOTE, cancelled_count
+from .test_cells import RUN_DESPITE_STOP, STARTED, SYNC_NOTE, cancelled_count, submitted
 from .test_floods import SPEW, flood_lands_in_its_cell
 
 CELL_TIMEOUT = 90
@@ -217,7 +217,8 @@ def test_an_actor_on_another_node_prints_in_the_calling_cell_stops_with_it_and_s
     assert re.fullmatch(r"\(Napper pid=\d+\) ready far away\n", made.stdout), made.stdout  # the creating cell's
     kernel.check("ray.kill(greeter)")  # its share of the accel node is Boom's, below
 
-    result, after_stop = kernel.interrupt_after("ray.get([napper.nap.remote(0.2) for _ in range(30)])", 1.5)
+    naps = submitted("[napper.nap.remote(0.2) for _ in range(30)]")
+    result, after_stop = kernel.interrupt_after(naps, 0.5, **STARTED)
     assert after_stop < 1
     assert result.error[0] == "KeyboardInterrupt"
     pending = cancelled_count(result.stdout, SYNC_NOTE)
