@@ -413,6 +413,11 @@ def create_actor(actor_class, args, kwargs):
 RAY_OUTPUT_MARKS = re.compile(r"^:(actor_name|task_name|job_id):|__ray_tqdm_magic_token__")
 
 
+# What Ray Client puts in front of each worker line it prints: `(Name pid=…, ip=…) `, maybe
+# coloured. Why private: Ray's log format is undocumented. Checked on Ray 2.52 and 2.60.
+RAY_CLIENT_LINE_PREFIX = re.compile(r"(?:\x1b\[[0-9;]*m)*\(.*?pid=\w+(?:, ip=[^)]*)?\)(?:\x1b\[[0-9;]*m)* ")
+
+
 def actor_part_of_task_id(task_id: bytes) -> str:
     """The hex of the part of an actor call's task id that names its actor.
 

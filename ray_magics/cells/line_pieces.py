@@ -18,16 +18,14 @@ whose first part never came); a first piece (or part) whose rest never came is l
 while, as far as it came. No piece of a mark is ever shown.
 """
 
-import re
 import time
 from dataclasses import dataclass, replace
 
 from ..classes.tagged_output import TaggedLine, ends_line, first_piece, starts_line, untag
+from ..ray_internals import RAY_CLIENT_LINE_PREFIX
 
 HELD_PER_FILE = 8  # first pieces held for one file at most: older ones are let go
 NEWLINE_WITHIN = 2.0  # seconds after a batch ended with a whole line in which its newline may come alone
-# What Ray puts in front of a line through Ray Client: `(Name pid=…, ip=…) `, maybe coloured
-RAY_PREFIX = re.compile(r"(?:\x1b\[[0-9;]*m)*\(.*?pid=\w+(?:, ip=[^)]*)?\)(?:\x1b\[[0-9;]*m)* ")
 
 
 @dataclass
@@ -110,7 +108,7 @@ class LinePieces:
 
 def _split(line: str) -> tuple[str, str]:
     """(What Ray Client put in front of a line, the line as the worker wrote it)."""
-    found = RAY_PREFIX.match(line)
+    found = RAY_CLIENT_LINE_PREFIX.match(line)
     return (line[: found.end()], line[found.end():]) if found else ("", line)
 
 

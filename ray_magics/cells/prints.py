@@ -24,7 +24,6 @@ left to Ray.
 """
 
 import itertools
-import re
 import sys
 import threading
 import time
@@ -49,6 +48,7 @@ from ..ray_internals import (
     actor_id,
     actor_part_of_task_id,
     claim_worker_output,
+    plain_text,
     release_worker_output,
     through_client,
 )
@@ -62,7 +62,6 @@ TASKS_KEPT = 100_000  # calls remembered with their cell; the oldest are forgott
 PLACE_EVERY = 1000  # calls submitted before they are placed in their cells, if no line asked first
 COUNT_EVERY = 0.25  # seconds between two updates of a cell's count of the lines left out
 COUNTS_THREAD = "ray_magics-counts"  # shows the latest count of the lines a cell left out
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 UNKNOWN_CELL = ", cell unknown)"
 
 
@@ -282,7 +281,7 @@ class PrintRouting(CellBehaviour):
             for line in lines:
                 stream, text = line.stream, line.text
                 cell = self._cell_of(line.actor, line.task)
-                tag = ray_tag or _ANSI.sub("", line.before).strip()
+                tag = ray_tag or plain_text(line.before).strip()
                 if cell is None:
                     cell, tag = self.latest, tag[:-1] + UNKNOWN_CELL
                 if cell is None or not settings.prints_in_cells:
