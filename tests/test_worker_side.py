@@ -68,7 +68,7 @@ def test_a_tracked_actor_runs_where_ipython_and_ipywidgets_cannot_be_imported(tm
 
     assert reports(sys.executable, DRIVER, env=env, timeout=120) == [{
         "worker": ["ray_magics", "ray_magics.classes", "ray_magics.classes.counting", "ray_magics.classes.submissions",
-                   "ray_magics.classes.tagged_output"],
+                   "ray_magics.classes.tagged_output", "ray_magics.ray_internals"],
         "calls": {"add": 3, "imports": 1},
         "driver": [],
     }]
