@@ -63,9 +63,9 @@ class Owner:
 def test_done_counts_the_ready_refs_with_rate_and_turns_green(ip):
     refs = [nap.remote(0.1 * step) for step in range(6)]
     bar = ray_magics.progress(refs, interval=FAST, unit="tasks")
-    wait_for(lambda: 0 < bar.bar.value < 1, what="some of the refs ready, not all")
+    wait_for(lambda: 0 < bar.bar.value < 1, timeout=30, what="some of the refs ready, not all")  # (workers start)
     assert "tasks/s" in bar.info.value and "ETA" in bar.info.value
-    assert bar.wait(5)
+    assert bar.wait(30)
     assert (bar.bar.value, bar.bar.bar_style) == (1, "success")
     assert repr(bar) == "Progress: 100% (6/6 tasks) done"
 
