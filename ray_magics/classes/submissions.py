@@ -1,10 +1,11 @@
 """Word of each call made to a tracked actor, and of each tracked actor created, where it is
 made (imports the standard library alone).
 
-Ray wraps every call of an actor method whose function carries `__ray_invocation_decorator__`
-with that decorator, in the process that makes the call. A tracked class's methods carry
-`announcing(...)`: it hands the call's object refs to the listeners registered in that
-process, the kernel's (`listen`); Ray's workers register none, and there it does nothing.
+Ray wraps every call of an actor method whose function carries an invocation decorator
+(`ray_internals.INVOCATION_DECORATOR`) with that decorator, in the process that makes the
+call. A tracked class's methods carry `announcing(...)`: it hands the call's object refs to
+the listeners registered in that process, the kernel's (`listen`); Ray's workers register
+none, and there it does nothing.
 A tracked actor class creates its actors through `creating` (`ray_internals.announce_creations`),
 which hands each new handle to the creation listeners. Ray Client applies no invocation
 decorator and creates on Ray's server: `ray_internals.announce_through_client` makes its stubs
