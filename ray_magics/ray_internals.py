@@ -10,6 +10,7 @@ import contextlib
 import functools
 import os
 import re
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -342,26 +343,27 @@ def announce_through_client(announce, created, marker: str) -> None:
     def tracked_class(stub) -> bool:
         return hasattr(getattr(stub, "actor_cls", None), marker)
 
-    hooks = {
-        common.ClientRemoteMethod: (tracked_method, lambda refs: announce(refs, None)),
-        common.OptionWrapper: (tracked_method, lambda refs: announce(refs, None)),
-        common.ClientActorClass: (tracked_class, created),
-        common.ActorOptionWrapper: (tracked_class, created),
-    }
-    for stub, (tracked, tell) in hooks.items():
+    method_stubs, class_stubs = _client_stubs()
+    for stub in method_stubs:
         if not getattr(stub.remote, "_ray_magics_announces", False):
-            stub.remote = _announcing(stub.remote, tracked, tell)
+            stub.remote = _announcing(stub.remote, tracked_method, lambda refs: announce(refs, None))
+    for stub in class_stubs:
+        if not getattr(stub.remote, "_ray_magics_announces", False):
+            stub.remote = _announcing(stub.remote, tracked_class, created)
+
+
+def _client_stubs() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """Ray Client's stubs that call a method and that create an actor, each with its `.options(...)` wrapper."""
+    from ray.util.client import common
+
+    return (common.ClientRemoteMethod, common.OptionWrapper), (common.ClientActorClass, common.ActorOptionWrapper)
 
 
 def stop_announcing_through_client() -> None:
     """Give Ray Client's stubs back their own `remote` (undoes `announce_through_client`)."""
-    import sys
-
     if "ray.util.client.common" not in sys.modules:
         return  # never patched: Ray Client was never imported
-    from ray.util.client import common
-
-    for stub in (common.ClientRemoteMethod, common.OptionWrapper, common.ClientActorClass, common.ActorOptionWrapper):
+    for stub in (stub for stubs in _client_stubs() for stub in stubs):
         if getattr(stub.remote, "_ray_magics_announces", False):
             stub.remote = stub.remote.__wrapped__
 
@@ -459,8 +461,6 @@ def claim_worker_output(claim) -> None:
 
 def release_worker_output() -> None:
     """Give Ray's printers of the workers' lines back (undoes `claim_worker_output`)."""
-    import sys
-
     if "ray" not in sys.modules:
         return  # never claimed: Ray was never imported
     from ray._private.ray_logging import global_worker_stdstream_dispatcher as dispatcher
