@@ -9,10 +9,10 @@ Ray's `RayTaskError` that is also the user's type, so `except ValueError:` still
 
 Ctrl-C in a wait on Ray (`ray.get`, `ray.wait`) shows the cell's frames down to the line that
 called Ray, without the frames below it (Ray's own, and the threading or gRPC code Ray waits
-in): they say nothing to the user, and drawing them
-(IPython reads the source of each) delayed the end of the cell by half a second the first
-time and by seconds with the cores busy. Each error is drawn once: IPython then keeps the
-drawing in its history too (`_render_traceback_`), rather than drawing every frame again.
+in): they say nothing to the user, and drawing them (IPython reads the source of each) delayed
+the end of the cell by half a second the first time and by seconds with the cores busy. Each
+error is drawn once: IPython keeps that drawing in its history too (`_render_traceback_`),
+rather than drawing every frame again.
 """
 
 import re
@@ -79,7 +79,9 @@ class RemoteTracebacks(CellBehaviour):
         self.handled = ()  # the exception types this set IPython's custom handler for
 
     def listen(self, on: bool) -> None:
-        if not on and self.handled and self.shell.custom_exceptions == self.handled:
+        if on:
+            return
+        if self.handled and self.shell.custom_exceptions == self.handled:
             self.shell.set_custom_exc((), None)
         self.handled = ()
 
