@@ -10,13 +10,18 @@ the time from the interrupt to the cell's end is reported (median and worst). Th
 kernel, six live views and a direct `ray.shutdown()`: how long the shutdown takes, and how
 long after it returns every view has stopped. And Stop during a cell's 40 actor calls: from
 the interrupt to the cell's "cancelled N pending actor calls" line, and how many queued calls
-ran after it. Targets are printed beside the figures;
-they are measured, not asserted. About 2 minutes on 2 cores.
+ran after it. Last, a kernel told to shut down (as the Jupyter server does on shutdown and
+restart) with an actor alive: how long until its process exits, and which Ray processes are left,
+for ray_magics's embedded Ray and for plain `ray.init()`. Targets are printed beside the figures;
+they are measured, not asserted. About 3 minutes on 2 cores.
 """
 
 import contextlib
 import json
 import statistics
+import time
+
+import psutil
 
 from tests.kernel_driver import Kernel
 
@@ -100,6 +105,48 @@ def shutdown_latency() -> tuple[float, float, list[str]]:
         return tuple(json.loads(kernel.check(SHUTDOWN_CELL).stdout))
 
 
+WITH_RAY_MAGICS = ["%load_ext ray_magics", ACTOR_CELL, "import ray\nray.get(Job.remote().get_progress.remote())"]
+WITH_PLAIN_RAY = ["import ray\nray.init(include_dashboard=False)",
+                  "@ray.remote\nclass Job:\n    def get_progress(self):\n        return 0.5\n"
+                  "ray.get(Job.remote().get_progress.remote())"]
+EXIT_WAIT = 30.0  # seconds a kernel is given to exit after the request (ipykernel's own loop takes ~29 s)
+
+
+def kernel_shutdown(setup: list[str]) -> tuple[float | None, list[str]]:
+    """A fresh kernel that ran `setup`, told to shut down: seconds until its process exited (None:
+    not within `EXIT_WAIT`), and the names of its child processes still running 3 s later."""
+    kernel = Kernel()
+    children = []
+    try:
+        for code in setup:
+            kernel.check(code)
+        process = psutil.Process(kernel.value("__import__('os').getpid()"))
+        children = process.children(recursive=True)
+        started = time.monotonic()
+        kernel.manager.request_shutdown()
+        exited = None
+        while time.monotonic() - started < EXIT_WAIT:
+            if not _running(process):
+                exited = time.monotonic() - started
+                break
+            time.sleep(0.05)
+        time.sleep(3)
+        return exited, sorted({child.name() for child in children if _running(child)})
+    finally:
+        kernel.manager.shutdown_kernel(now=True)
+        kernel.client.stop_channels()
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def verdict(seconds: float) -> str:
     return "met" if seconds < TARGET_SECONDS else "missed"
 
@@ -120,6 +167,11 @@ def main():
     print(f"\nDirect ray.shutdown() with 6 live views: it took {took:.2f} s; every view stopped "
           f"{stopped_after:.3f} s after it returned (target < {TARGET_SECONDS:g} s: {verdict(stopped_after)}); "
           f"statuses {statuses}")
+    print("\nA kernel told to shut down, an actor alive (the server sends SIGTERM after 2.5 s by default):")
+    for what, setup in (("ray_magics", WITH_RAY_MAGICS), ("plain ray.init()", WITH_PLAIN_RAY)):
+        exited, left = kernel_shutdown(setup)
+        took = f"exited after {exited:.2f} s" if exited is not None else f"still running after {EXIT_WAIT:g} s"
+        print(f"  {what:<18} {took}; processes left 3 s later: {left or 'none'}")
 
 
 if __name__ == "__main__":
