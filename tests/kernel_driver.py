@@ -104,9 +104,11 @@ class Kernel:
         return self.collect(self.submit(code), timeout)
 
     def check(self, code: str, timeout: float = 120) -> CellResult:
-        """Run one cell that must not raise."""
+        """Run one cell that must not raise, nor end in a magic's `UsageError` (which a kernel shows
+        on stderr alone, with no error in its reply)."""
         result = self.run(code, timeout)
         assert result.error is None, f"{code!r} raised {result.error}: {result.stderr}"
+        assert not result.stderr.startswith("UsageError:"), f"{code!r} gave {result.stderr}"
         return result
 
     def value(self, expression: str):
