@@ -1,17 +1,20 @@
 """Waiting explained: a cell that waits on an actor which cannot be placed says why, in one line.
 
-While a cell runs, the actors it creates, and the one a `--wait` magic waits on (`watch`), are
-watched by a thread of their own (`THREAD_NAME`). It first looks at the GCS `SHOW_AFTER` seconds
-after a wait began, so that a placement quicker than that shows nothing, then every
-`LOOK_EVERY` seconds while one is still pending (`cluster.placement` judges why). Actors that
-wait for the same reason share a line (`wait_lines`), which names who holds what they need and
-the cell that created those (`origins`); once they are placed it says after how long.
+While a cell runs, the actors it creates, those it calls that an earlier cell left unplaced, and
+the one a `--wait` magic waits on (`watch`), are watched by a thread of their own
+(`THREAD_NAME`). It first looks at the GCS `SHOW_AFTER` seconds after a wait began, so that a
+placement quicker than that shows nothing, then every `LOOK_EVERY` seconds while one is still
+pending (`cluster.placement` judges why). Actors that wait for the same reason share a line
+(`wait_lines`), which names who holds what they need and the cell that created those
+(`origins`); once they are placed it says after how long.
 
 In a kernel the lines are one display of the cell, updated in place, and sent to that cell
 alone; in a terminal each line is printed once, and its end once. The watch ends with its cell:
 after one last look if the cell finished (so that its line shows the placement that let it
-finish), at once if it was stopped. The thread exits when nothing is watched, and never holds up
-a cell or Ctrl-C. `RayMagics.explain_waits` turns it off.
+finish), at once if it was stopped. The actors it left unplaced are looked at once more, and
+later cells' calls are heard (`classes.submissions`) only while one of them is still pending.
+The thread exits when nothing is watched, and never holds up a cell or Ctrl-C.
+`RayMagics.explain_waits` turns it off.
 """
 
 import threading
@@ -19,7 +22,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from ..classes.submissions import listen_to_creations, stop_listening_to_creations
+from ..classes.submissions import (
+    called_actor,
+    listen,
+    listen_to_creations,
+    stop_listening,
+    stop_listening_to_creations,
+)
 from ..cluster.placement import Wait, read_placement, why_waiting
 from ..ray_internals import actor_id, placement_cpus
 from ..session.background import connected_ray
@@ -138,13 +147,16 @@ class WaitsExplained(CellBehaviour):
         self.wake = threading.Event()
         self.cell: CellWatch | None = None
         self.ending: list[CellWatch] = []  # ended cells, each waiting for its last look
+        self.earlier: dict[str, int | None] = {}  # actors ended cells left unplaced -> their placement CPUs
+        self.prune = False  # whether to look which of `earlier` are still pending
         self.thread: threading.Thread | None = None
 
     def listen(self, on: bool) -> None:
         (listen_to_creations if on else stop_listening_to_creations)(self.created)
         if not on:
+            stop_listening(self.called)
             with self.lock:
-                self.cell, self.ending, thread = None, [], self.thread
+                self.cell, self.ending, self.earlier, thread = None, [], {}, self.thread
             self.wake.set()
             if thread is not None:
                 thread.join(JOIN_TIMEOUT)
@@ -165,26 +177,44 @@ class WaitsExplained(CellBehaviour):
             cell.over = True
             if cell.waiting() and not stopped and cell.lines.kernel is not None:
                 self.ending.append(cell)
+            self.earlier.update((actor, each.placement_cpus) for actor, each in cell.watched.items())
+            if self.earlier:
+                listen(self.called)
+                self.prune = True
+                self._start()
         self.wake.set()
 
     def created(self, handle) -> None:
         """A listener of `classes.submissions`: the running cell waits on the actors it creates."""
         self.watch(handle)
 
+    def called(self, refs, asynchronous) -> None:
+        """A listener of `classes.submissions` while earlier cells left actors unplaced: the running
+        cell waits on those it calls."""
+        actor = called_actor(refs)
+        if actor in self.earlier:
+            self._watch(actor, self.earlier[actor])
+
     def watch(self, handle) -> None:
         """Explain it if the running cell waits for the actor of `handle` to be placed."""
+        self._watch(actor_id(handle), placement_cpus(handle))
+
+    def _watch(self, actor: str, cpus: int | None) -> None:
         if not self.settings.explain_waits:
             return
         now = time.monotonic()
         with self.lock:
             cell = self.cell
-            actor = actor_id(handle)
             if cell is None or actor in cell.watched:
                 return
-            cell.watched[actor] = Watched(placement_cpus(handle), now, now + SHOW_AFTER)
-            if self.thread is None:
-                self.thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
-                self.thread.start()
+            cell.watched[actor] = Watched(cpus, now, now + SHOW_AFTER)
+            self._start()
+
+    def _start(self) -> None:
+        """Start the thread if it is not running (under the lock)."""
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
+            self.thread.start()
 
     # ----------------------------------------------------------------- the watcher's thread
 
@@ -192,16 +222,34 @@ class WaitsExplained(CellBehaviour):
         while True:
             with self.lock:
                 ending, self.ending = self.ending, []
+                prune, self.prune = self.prune, False
                 cell = self.cell
                 due = cell.next_due() if cell is not None else None
-                if not ending and due is None:
+                if not ending and not prune and due is None:
                     self.thread = None
                     return
                 self.wake.clear()
             for each in ending:
                 self._look(each, last=True)
-            if not ending and not self.wake.wait(max(0.0, due - time.monotonic())):
+            if prune:
+                self._prune()
+            if not ending and not prune and not self.wake.wait(max(0.0, due - time.monotonic())):
                 self._look(cell)
+
+    def _prune(self) -> None:
+        """Forget the actors of `earlier` no longer pending; stop hearing calls once none is."""
+        with self.lock:
+            asked = dict(self.earlier)
+        try:
+            with connected_ray() as ray:
+                pending = set() if ray is None else set(read_placement(asked, judge=False).pending)
+        except Exception:  # noqa: BLE001 - kept until the next cell's end looks again
+            return
+        with self.lock:
+            for actor in set(asked) - pending:
+                self.earlier.pop(actor, None)
+            if not self.earlier:
+                stop_listening(self.called)
 
     def _look(self, cell: CellWatch, last: bool = False) -> None:
         """Read the GCS for the actors of `cell` due a look (all of them, for its `last` look), and show

@@ -68,12 +68,13 @@ class Wait:
         return bool(self.lacking)
 
 
-def read_placement(asked: dict[str, int | None]) -> PlacementFacts:
-    """The facts for the actors `asked` (hex id -> their `placement_cpus`, None if unknown)."""
-    return on_cluster(placement_facts, asked)
+def read_placement(asked: dict[str, int | None], judge: bool = True) -> PlacementFacts:
+    """The facts for the actors `asked` (hex id -> their `placement_cpus`, None if unknown); without
+    `judge`, only which of them are pending."""
+    return on_cluster(placement_facts, asked, judge)
 
 
-def placement_facts(asked: dict[str, int | None]) -> PlacementFacts:
+def placement_facts(asked: dict[str, int | None], judge: bool = True) -> PlacementFacts:
     """`read_placement` where Ray's core worker is. The nodes and the holders are read only when an
     actor asked about may be waiting for resources."""
     table = ray_internals.gcs_protos().ActorTableData
@@ -88,6 +89,8 @@ def placement_facts(asked: dict[str, int | None]) -> PlacementFacts:
             )
     left = set(asked) - set(pending)  # placed, or ended
     facts = PlacementFacts(pending, set(), [], [])
+    if not judge:
+        return facts
     if len(left) <= FEW_LEFT and not any(not actor.leased and not actor.in_group for actor in pending.values()):
         facts.alive = {actor for actor in left if _state(ray_internals.actor_records(actor)) == ALIVE}
         return facts
