@@ -158,6 +158,7 @@ def test_a_demand_no_node_can_meet_says_so_in_its_cell_and_in_a_wait_magics(kern
 def test_explain_waits_off_says_nothing_and_starts_no_thread(kernel):
     kernel.check("%config RayMagics.explain_waits = False")
     try:
+        assert kernel.value("get_ipython().magics_manager.registry['RayMagics'].explain_waits") is False
         result = kernel.check("g = G.remote()\ntime.sleep(2.5)\n"
                               "print(sorted(t.name for t in threading.enumerate() if t.name.startswith('ray_magics')))")
         assert lines(result) == []
