@@ -147,7 +147,7 @@ class WaitsExplained(CellBehaviour):
         self.wake = threading.Event()
         self.cell: CellWatch | None = None
         self.ending: list[CellWatch] = []  # ended cells, each waiting for its last look
-        self.earlier: dict[str, int | None] = {}  # actors ended cells left unplaced -> their placement CPUs
+        self.earlier: dict[str, Watched] = {}  # actors ended cells left unplaced -> their last watch
         self.prune = False  # whether to look which of `earlier` are still pending
         self.thread: threading.Thread | None = None
 
@@ -177,7 +177,7 @@ class WaitsExplained(CellBehaviour):
             cell.over = True
             if cell.waiting() and not stopped and cell.lines.kernel is not None:
                 self.ending.append(cell)
-            self.earlier.update((actor, each.placement_cpus) for actor, each in cell.watched.items())
+            self.earlier.update(cell.watched)
             if self.earlier:
                 listen(self.called)
                 self.prune = True
@@ -193,7 +193,7 @@ class WaitsExplained(CellBehaviour):
         cell waits on those it calls."""
         actor = called_actor(refs)
         if actor in self.earlier:
-            self._watch(actor, self.earlier[actor])
+            self._watch(actor, self.earlier[actor].placement_cpus)
 
     def watch(self, handle) -> None:
         """Explain it if the running cell waits for the actor of `handle` to be placed."""
@@ -237,9 +237,14 @@ class WaitsExplained(CellBehaviour):
                 self._look(cell)
 
     def _prune(self) -> None:
-        """Forget the actors of `earlier` no longer pending; stop hearing calls once none is."""
+        """Forget the actors of `earlier` no longer pending (one created less than `SHOW_AFTER` ago may
+        not be known to the GCS yet: it is looked at again at the next cell's end); stop hearing calls
+        once none is left."""
         with self.lock:
-            asked = dict(self.earlier)
+            old = time.monotonic() - SHOW_AFTER
+            asked = {actor: each.placement_cpus for actor, each in self.earlier.items() if each.since <= old}
+        if not asked:
+            return
         try:
             with connected_ray() as ray:
                 pending = set() if ray is None else set(read_placement(asked, judge=False).pending)
