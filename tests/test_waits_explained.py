@@ -81,6 +81,17 @@ def test_the_line_names_the_holders_by_class_with_the_cells_that_created_them():
     )
 
 
+def test_in_terminal_ipython_the_line_is_printed_once_and_its_end_once(ip, capsys):
+    ip.run_cell("%%actor --num-gpus 1\nclass OnGpu:\n    pass")
+    capsys.readouterr()
+    ip.run_cell("import threading, time, ray\ndoomed = OnGpu.remote()\n"
+                "threading.Timer(3, ray.kill, [doomed]).start()\ntime.sleep(4)")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2, lines
+    assert re.fullmatch(rf"OnGpu \(({WAIT})\) cannot start: no node has GPU 1", lines[0]), lines
+    assert lines[1] == f"OnGpu ({lines[0][7:15]}) ended before it was placed"
+
+
 @pytest.fixture(scope="module")
 def kernel():
     started = Kernel()

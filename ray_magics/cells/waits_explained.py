@@ -4,9 +4,10 @@ While a cell runs, the actors it creates, those it calls that an earlier cell le
 the one a `--wait` magic waits on (`watch`), are watched by a thread of their own
 (`THREAD_NAME`). It first looks at the GCS `SHOW_AFTER` seconds after a wait began, so that a
 placement quicker than that shows nothing, then every `LOOK_EVERY` seconds while one is still
-pending (`cluster.placement` judges why). Actors that wait for the same reason share a line
-(`wait_lines`), which names who holds what they need and the cell that created those
-(`origins`); once they are placed it says after how long.
+pending (`cluster.placement` judges why; a wait for what only tasks or placement groups hold
+shows after `BEHIND_TASKS_AFTER`: tasks end by themselves). Actors that wait for the same reason
+share a line (`wait_lines`), which names who holds what they need and the cell that created
+those (`origins`); once they are placed it says after how long.
 
 In a kernel the lines are one display of the cell, updated in place, and sent to that cell
 alone; in a terminal each line is printed once, and its end once. The watch ends with its cell:
@@ -37,6 +38,7 @@ from .origins import CellOrigins
 from .wait_lines import ended_line, placed_line, waiting_line, who
 
 SHOW_AFTER = 1.75  # seconds a wait lasts before its first look: its line then shows within 2 s
+BEHIND_TASKS_AFTER = 10.0  # seconds before a wait for what no actor holds (tasks, placement groups) shows
 LOOK_EVERY = 0.5  # seconds between looks while an actor is pending
 TOGETHER = 0.25  # actors due this soon are looked at with those due now
 JOIN_TIMEOUT = 2.0
@@ -297,6 +299,8 @@ class WaitsExplained(CellBehaviour):
         wait = why_waiting(pending, facts)
         if wait is None:
             return
+        if each.group is None and not (wait.holders or wait.impossible) and now - each.since < BEHIND_TASKS_AFTER:
+            return  # behind tasks, which end by themselves: a queue, not yet a wait worth a line
         if each.group is None:
             each.group = cell.group_for(pending.class_name, wait, each.since)
             each.group.members.append(actor)
