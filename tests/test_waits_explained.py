@@ -98,6 +98,7 @@ def kernel():
     started.check("%load_ext ray_magics\n%ray_init --num-cpus 2\nimport threading, time, ray")
     started.check(ACTORS)
     started.check("G = G.options(num_gpus=1)")
+    assert started.run("1 / 0").error[0] == "ZeroDivisionError"  # IPython's first traceback is slow to draw
     yield started
     started.close()
 
