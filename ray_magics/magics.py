@@ -101,10 +101,10 @@ class RayMagics(Magics, RaySettings):
     def __init__(self, shell=None, **kwargs):
         super().__init__(shell=shell, **kwargs)
         # registered on the shell's cell events by `%load_ext`:
-        origins = CellOrigins(shell, self)
-        self.waits = WaitsExplained(shell, self, origins)
+        self.origins = CellOrigins(shell, self)  # which cell run created which actor
+        self.waits = WaitsExplained(shell, self, self.origins)
         self.cell_behaviours = (
-            RayClientAnnounces(shell, self), origins, StopCancelsCalls(shell, self), RemoteTracebacks(shell, self),
+            RayClientAnnounces(shell, self), self.origins, StopCancelsCalls(shell, self), RemoteTracebacks(shell, self),
             PrintRouting(shell, self), self.waits,
         )
 
