@@ -13,10 +13,12 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument
 from IPython.display import display
 
+from .cells.origins import CellOrigins
 from .cells.prints import PrintRouting
 from .cells.ray_client import RayClientAnnounces
 from .cells.stop import StopCancelsCalls
 from .cells.tracebacks import RemoteTracebacks
+from .cells.waits_explained import WaitsExplained
 from .classes.cell import make_cell_actors
 from .cluster.dashboard_link import check_template, dashboard_link
 from .cluster.facts import read_cluster
@@ -99,9 +101,11 @@ class RayMagics(Magics, RaySettings):
     def __init__(self, shell=None, **kwargs):
         super().__init__(shell=shell, **kwargs)
         # registered on the shell's cell events by `%load_ext`:
+        self.origins = CellOrigins(shell, self)  # which cell run created which actor
+        self.waits = WaitsExplained(shell, self, self.origins)
         self.cell_behaviours = (
-            RayClientAnnounces(shell, self), StopCancelsCalls(shell, self), RemoteTracebacks(shell, self),
-            PrintRouting(shell, self),
+            RayClientAnnounces(shell, self), self.origins, StopCancelsCalls(shell, self), RemoteTracebacks(shell, self),
+            PrintRouting(shell, self), self.waits,
         )
 
     def start_options(self, **given) -> StartOptions:
@@ -294,6 +298,8 @@ class RayMagics(Magics, RaySettings):
             if live.are_object_refs(handle):
                 raise InputError(f"{args.handle} are ObjectRefs: use %refs_progress {args.handle}")
             raise InputTypeError(f"expected a Ray actor handle, got {type(handle).__name__}")
+        if args.wait:
+            self.waits.watch(handle)
         live.progress(handle, args.method, self.interval(args), args.description, args.unit, args.wait, args.timeout,
                       show=display)
 
@@ -352,5 +358,8 @@ class RayMagics(Magics, RaySettings):
             raise InputError(f"expected HANDLE.METHOD such as sup.state, got {args.target!r}")
         handle = resolve_name(self.shell.user_ns, handle_path)
         live = live_api()
-        live.table(live.actor_method(handle, method), self.interval(args), args.until, args.wait, args.timeout,
+        bound = live.actor_method(handle, method)
+        if args.wait:
+            self.waits.watch(handle)
+        live.table(bound, self.interval(args), args.until, args.wait, args.timeout,
                    label=args.target, show=display)

@@ -176,11 +176,13 @@ def gcs_protos() -> SimpleNamespace:
 
     return SimpleNamespace(
         ActorTableData=gcs_pb2.ActorTableData, ActorHandle=core_worker_pb2.ActorHandle, PYTHON=common_pb2.PYTHON,
+        ResourceUsageBatchData=gcs_pb2.ResourceUsageBatchData,
     )
 
 
-def actor_records(actor_id: str | None = None) -> list[bytes]:
-    """Serialized `ActorTableData` records of every actor of every job, or of the one with `actor_id` (hex).
+def actor_records(actor_id: str | None = None, state_name: str | None = None) -> list[bytes]:
+    """Serialized `ActorTableData` records of every actor of every job (only those in the state
+    `state_name`, such as `ALIVE`, if given), or of the one with `actor_id` (hex).
 
     Why private: `ray.util.state.list_actors` needs the dashboard; the GCS always answers.
     """
@@ -189,7 +191,7 @@ def actor_records(actor_id: str | None = None) -> list[bytes]:
 
     accessor = state.state._connect_and_get_accessor()
     if actor_id is None:
-        return accessor.get_actor_table(None, None)
+        return accessor.get_actor_table(None, state_name)
     record = accessor.get_actor_info(ray.ActorID(bytes.fromhex(actor_id)))
     return [] if record is None else [record]
 
@@ -202,6 +204,25 @@ def available_resources_per_node() -> dict:
     from ray._private import state
 
     return state.available_resources_per_node()
+
+
+def resource_usage() -> list:
+    """Per alive node, as the GCS last heard from it: its id (hex), and its total, free and asked-for
+    resources (`total`, `available`, `load`: what the requests queued there for resources need).
+
+    Why private: the public `ray.available_resources()` sums all nodes, and nothing public tells
+    what is queued; the autoscaler reads the same `ResourceUsageBatchData`. Checked on Ray 2.52 and 2.60.
+    """
+    from ray._private import state
+
+    raw = state.state._connect_and_get_accessor().get_all_resource_usage()
+    batch = gcs_protos().ResourceUsageBatchData.FromString(raw)
+    return [
+        SimpleNamespace(node_id=node.node_id.hex(), address=node.node_manager_address,
+                        total=dict(node.resources_total), available=dict(node.resources_available),
+                        load=dict(node.resource_load))
+        for node in batch.batch
+    ]
 
 
 def dashboard_address() -> str:
@@ -298,6 +319,17 @@ def class_name(handle) -> str:
     Why private: a handle keeps its class only in its creation descriptor.
     """
     return handle._ray_actor_creation_function_descriptor.class_name
+
+
+def placement_cpus(handle) -> int | None:
+    """The CPUs an actor needs to be placed beyond those it holds while it lives: 1 for an actor given
+    no resources (Ray's default: a CPU to place it, none to keep it), else 0; None for a Ray Client's
+    handle, which does not know.
+
+    Why private: the GCS records only what an actor holds; a driver's handle keeps the CPUs of its
+    methods, the difference, in a private attribute. Checked on Ray 2.52 and 2.60.
+    """
+    return getattr(handle, "_ray_actor_method_cpus", None)
 
 
 def call_quietly(method, *args):

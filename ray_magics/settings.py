@@ -94,6 +94,10 @@ class RaySettings(Configurable):
     max_print_lines = Int(
         1000, help="Lines of actors' output one cell shows, ≥ 1; the rest are counted in a '… N more lines' line.",
     ).tag(config=True)
+    explain_waits = Bool(
+        True, help="A cell that waits more than 2 s for an actor to be placed says why in one line: what the "
+        "actor needs, what is free, and who holds the rest; replaced by how long it took once it is placed.",
+    ).tag(config=True)
     display = Enum(
         ("auto", "widgets", "text"), "auto",
         help="How the live views show: 'widgets' (ipywidgets), 'text' (a line, redrawn in place in a "

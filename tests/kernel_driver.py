@@ -11,6 +11,7 @@ import queue
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from jupyter_client.manager import start_new_kernel
 
@@ -25,6 +26,9 @@ class CellResult:
     stderr: str = ""
     displays: list[str] = field(default_factory=list)  # text/plain of each display and result
     updates: list[str] = field(default_factory=list)  # text/plain of each update of a display
+    shown_after: list[float] = field(default_factory=list)  # for each display: seconds since the cell began
+    began: datetime | None = None  # when the kernel began the cell (its execute_input's date)
+    count: int | None = None  # its execution count: `In [count]`
     error: tuple[str, str] | None = None  # (ename, evalue)
     traceback: list[str] = field(default_factory=list)  # the error's lines, as the front end shows them
     seconds: float = 0.0
@@ -52,8 +56,12 @@ class Kernel:
         if kind == "stream":
             name = "stdout" if content["name"] == "stdout" else "stderr"
             setattr(result, name, getattr(result, name) + content["text"])
+        elif kind == "execute_input":
+            result.began, result.count = message["header"]["date"], content["execution_count"]
         elif kind in ("display_data", "execute_result"):
             result.displays.append(content["data"].get("text/plain", ""))
+            if result.began is not None:
+                result.shown_after.append((message["header"]["date"] - result.began).total_seconds())
         elif kind == "update_display_data":
             result.updates.append(content["data"].get("text/plain", ""))
         elif kind == "error":

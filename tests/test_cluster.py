@@ -330,3 +330,29 @@ def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster,
     assert status["nodes"].startswith("2 alive") and status["nodes"].endswith(" dead")
     assert node_lines(status)[doomed_node[:8]].endswith("DEAD")
     assert kernel.check("%ray_shutdown", timeout=30).stdout.strip() == "Ray shut down."
+
+
+WHOLE_ACCEL = '''%%actor --num-cpus 0 --resources '{"accel": 1}'
+class Accel:
+    def ping(self):
+        return "pong"
+'''
+
+
+@pytest.mark.parametrize("form", ["HOST:PORT", "ray://HOST:PORT"])
+def test_a_cell_waiting_for_a_resource_says_who_holds_it_then_how_long_placement_took(cluster, kernel, form):
+    kernel.check(f"%ray_init --address {cluster.address if form == 'HOST:PORT' else cluster.client_address}")
+    kernel.check(WHOLE_ACCEL)
+    holding = kernel.check("import threading, ray\nholder = Accel.remote()\nray.get(holder.ping.remote(), timeout=60)")
+    request = kernel.submit("threading.Timer(3, ray.kill, [holder]).start()\n"
+                            "waiting = Accel.remote()\nray.get(waiting.ping.remote(), timeout=60)")
+    waited = kernel.collect(request, timeout=CELL_TIMEOUT)
+    assert waited.error is None, waited.stderr
+    [line] = [text for text in waited.displays if text.startswith("Accel (")]
+    assert re.fullmatch(
+        r"Accel \([0-9a-f]{8}\) waits for resources: needs accel 1; free accel 0 of 1; "
+        rf"held by 1 Accel actor \(created in In \[{holding.count}\]\) — %actors lists them", line,
+    ), line
+    updates = waited.updates + kernel.after_end(request, 1.0).updates
+    assert re.fullmatch(r"Accel \([0-9a-f]{8}\) placed after \d+\.\d s", updates[-1]), updates
+    assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."

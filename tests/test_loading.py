@@ -10,10 +10,12 @@ import pytest
 from traitlets import TraitError
 
 from ray_magics import ray_internals
+from ray_magics.cells.origins import CellOrigins
 from ray_magics.cells.prints import PrintRouting
 from ray_magics.cells.ray_client import RayClientAnnounces
 from ray_magics.cells.stop import StopCancelsCalls
 from ray_magics.cells.tracebacks import RemoteTracebacks
+from ray_magics.cells.waits_explained import WaitsExplained
 from ray_magics.classes import submissions
 from ray_magics.magics import RayMagics
 
@@ -53,11 +55,11 @@ def test_extension_loads_from_an_ipython_profile(tmp_path):
     assert out.split()[-2:] == ["True", "False"]
 
 
-CELL_BEHAVIOURS = (RayClientAnnounces, StopCancelsCalls, RemoteTracebacks, PrintRouting)
+CELL_BEHAVIOURS = (RayClientAnnounces, StopCancelsCalls, RemoteTracebacks, PrintRouting, CellOrigins, WaitsExplained)
 
 
 def cell_hooks(shell) -> list:
-    """The cell-event callbacks of Stop's cancelling and of the remote tracebacks, as registered on `shell`."""
+    """The cell-event callbacks of the cell behaviours, as registered on `shell`."""
     return [
         callback for event in ("pre_run_cell", "post_run_cell") for callback in shell.events.callbacks[event]
         if isinstance(getattr(callback, "__self__", None), CELL_BEHAVIOURS)
@@ -95,9 +97,11 @@ def test_unload_and_reload_leave_no_thread_no_magic_and_no_patch_of_rays(session
     session_shell.run_line_magic("reload_ext", "ray_magics")
     assert MAGICS["line"] <= set(magics["line"]) and MAGICS["cell"] <= set(magics["cell"])
     assert len([c for c in session_shell.configurables if isinstance(c, RayMagics)]) == 1
-    # one of each, not doubled: Stop's and the prints' start and end of a cell, the tracebacks' and Ray Client's start
-    assert len(cell_hooks(session_shell)) == 6 and len(submissions._listeners) == 2
-    assert len(submissions._creation_listeners) == 1
+    # one of each, not doubled: Stop's, the prints', the origins' and the waits' start and end of a cell, the
+    # tracebacks' and Ray Client's start; the calls heard by Stop and the prints; the creations by the prints,
+    # the origins and the waits
+    assert len(cell_hooks(session_shell)) == 10 and len(submissions._listeners) == 2
+    assert len(submissions._creation_listeners) == 3
     assert set(threading.enumerate()) == before
 
 

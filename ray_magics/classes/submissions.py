@@ -80,6 +80,12 @@ def call_end(refs):
     return None if target is None else _end(target)
 
 
+def called_actor(refs) -> str | None:
+    """The hex id of the actor whose call returned `refs`; None for a call that returned nothing."""
+    end = call_end(refs)
+    return None if end is None else end.task_id().binary()[8:].hex()  # a call's task id ends with its actor's id
+
+
 def _target(refs):
     if isinstance(refs, (list, tuple)):
         return refs[0] if refs else None

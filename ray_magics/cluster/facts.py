@@ -120,7 +120,7 @@ def cluster_facts(with_actors: bool) -> ClusterFacts:
     )
 
 
-def _hex_id(raw: bytes) -> str:
+def hex_id(raw: bytes) -> str:
     text = raw.hex()
     return "" if not text or set(text) <= set(NIL_ID) else text
 
@@ -184,7 +184,7 @@ def facts_of_record(raw: bytes) -> ActorFacts:
         name=record.name,
         state=table_data.ActorState.Name(record.state),
         pid=record.pid,
-        node_id=_hex_id(record.address.node_id),
+        node_id=hex_id(record.address.node_id),
         restarts=record.num_restarts,
         start_ms=record.start_time,
         end_ms=record.end_time,
