@@ -16,10 +16,11 @@ from IPython.display import display
 from .cells.origins import CellOrigins
 from .cells.prints import PrintRouting
 from .cells.ray_client import RayClientAnnounces
+from .cells.stale_actors import RerunEnds, end_stale
 from .cells.stop import StopCancelsCalls
 from .cells.tracebacks import RemoteTracebacks
 from .cells.waits_explained import WaitsExplained
-from .classes.cell import make_cell_actors
+from .classes.cell import confirmation, make_cell_actors
 from .cluster.dashboard_link import check_template, dashboard_link
 from .cluster.facts import read_cluster
 from .cluster.handles import is_actor_handle
@@ -104,8 +105,8 @@ class RayMagics(Magics, RaySettings):
         self.origins = CellOrigins(shell, self)  # which cell run created which actor
         self.waits = WaitsExplained(shell, self, self.origins)
         self.cell_behaviours = (
-            RayClientAnnounces(shell, self), self.origins, StopCancelsCalls(shell, self), RemoteTracebacks(shell, self),
-            PrintRouting(shell, self), self.waits,
+            RayClientAnnounces(shell, self), self.origins, RerunEnds(shell, self, self.origins),
+            StopCancelsCalls(shell, self), RemoteTracebacks(shell, self), PrintRouting(shell, self), self.waits,
         )
 
     def start_options(self, **given) -> StartOptions:
@@ -237,23 +238,28 @@ class RayMagics(Magics, RaySettings):
         """
         __tracebackhide__ = True  # noqa: F841 - IPython hides this frame from tracebacks
         args = parse_line(self.actor, line)
-        lines = make_cell_actors(
-            self.shell, cell, args.classes, actor_options(args), args.track, self.ensure_ray
-        )
-        print("\n".join(lines))
+        options = actor_options(args)
+        made = make_cell_actors(self.shell, cell, args.classes, options, args.track, self.ensure_ray)
+        self.origins.classes_made(made.values())
+        if made:
+            print("\n".join(confirmation(name, options, args.track) for name in made))
 
     @magic_options()
     @argument("--all", action="store_true", help="Include dead actors (with their death cause).")
     @argument("--class", dest="class_name", metavar="NAME", help="Only the actors of this class.")
     @argument("--watch", action="store_true", help="Keep the table live, refreshed in the background.")
     @argument("--interval", type=seconds, help="With --watch: seconds between refreshes.")
+    @argument("--stale", action="store_true", help="Only the stale actors: those of cells that have run again.")
+    @argument("--kill-stale", action="store_true", help="End the stale actors, and say what that frees.")
     @line_magic
     @one_line_errors
     def actors(self, line):
-        """The cluster's actors: id, class, name, state, pid, node, restarts, uptime, calls.
+        """The cluster's actors: id, class, name, cell, state, pid, node, restarts, uptime, calls.
 
         Lists the actors of every job that are not dead (all of them with --all); tracked
-        actors show their calls per method. Works with the dashboard off.
+        actors show their calls per method, and the cell run that created them (`In [3]`).
+        An actor is stale once that cell, or the `%%actor` cell of its class, has run again:
+        --stale lists only those, --kill-stale ends them. Works with the dashboard off.
 
         Examples
         --------
@@ -262,12 +268,20 @@ class RayMagics(Magics, RaySettings):
           In [1]: %actors
           In [2]: %actors --class Counter --watch --interval 1
           In [3]: %actors --all
+          In [4]: %actors --kill-stale
+          ended 2 stale actors (W ×2), freeing CPU 2
         """
         args = parse_line(self.actors, line)
         live = live_api()
         live.check_listing(args.class_name, args.watch, args.interval)
+        if args.kill_stale and (args.all or args.watch or args.stale):
+            raise InputError("--kill-stale takes only --class")
         self.ensure_ray()
-        display(live.actors(args.all, args.class_name, args.watch, self.interval(args) if args.watch else None))
+        if args.kill_stale:
+            print(end_stale(self.origins, args.class_name))
+            return
+        interval = self.interval(args) if args.watch else None
+        display(live.actors(args.all, args.class_name, args.watch, interval, args.stale))
 
     @magic_options()
     @argument("handle", metavar="HANDLE", help="The actor handle: a name or dotted attribute path, e.g. actors.one.")

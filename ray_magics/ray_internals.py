@@ -353,8 +353,8 @@ def announce_through_client(announce, created, marker: str) -> None:
     """Make Ray Client announce as a driver does, for an actor whose class has a method named
     `marker`: a call of its method hands its refs to `announce(refs, None)` (whether the actor is
     async is not known here: None), as the method's `__ray_invocation_decorator__` does in a
-    driver; the actor's creation hands its handle to `created(handle)`, as `announce_creations`
-    does. Installed once per process: later calls change nothing.
+    driver; the actor's creation hands its handle and its class's stub to `created(handle, stub)`,
+    as `announce_creations` does. Installed once per process: later calls change nothing.
 
     Why private: Ray Client's stubs never apply a method's invocation decorator, and a client's
     actor class is created on Ray's server, where nothing listens; the stubs' `remote` is the one
@@ -378,7 +378,7 @@ def announce_through_client(announce, created, marker: str) -> None:
     method_stubs, class_stubs = _client_stubs()
     for stub in method_stubs:
         if not getattr(stub.remote, "_ray_magics_announces", False):
-            stub.remote = _announcing(stub.remote, tracked_method, lambda refs: announce(refs, None))
+            stub.remote = _announcing(stub.remote, tracked_method, lambda refs, _: announce(refs, None))
     for stub in class_stubs:
         if not getattr(stub.remote, "_ray_magics_announces", False):
             stub.remote = _announcing(stub.remote, tracked_class, created)
@@ -401,13 +401,14 @@ def stop_announcing_through_client() -> None:
 
 
 def _announcing(remote, tracked, tell):
-    """`remote` of a Ray Client stub that also tells `tell` what it returns when `tracked(stub)`."""
+    """`remote` of a Ray Client stub that also tells `tell(made, stub)` what it returns when `tracked(stub)`."""
 
     @functools.wraps(remote)
     def announcing(stub, *args, **kwargs):
         made = remote(stub, *args, **kwargs)
-        if tracked(getattr(stub, "_remote_stub", stub)):  # (an `.options(...)` wrapper's stub)
-            tell(made)
+        stub = getattr(stub, "_remote_stub", stub)  # (an `.options(...)` wrapper's stub)
+        if tracked(stub):
+            tell(made, stub)
         return made
 
     announcing._ray_magics_announces = True

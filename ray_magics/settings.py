@@ -98,6 +98,11 @@ class RaySettings(Configurable):
         True, help="A cell that waits more than 2 s for an actor to be placed says why in one line: what the "
         "actor needs, what is free, and who holds the rest; replaced by how long it took once it is placed.",
     ).tag(config=True)
+    on_rerun = Enum(
+        ("keep", "kill"), "keep",
+        help="What a cell that runs again does with the actors its earlier runs created: 'keep' them, "
+        "as Ray does (%actors --stale lists them), or 'kill' them first, freeing what they hold.",
+    ).tag(config=True)
     display = Enum(
         ("auto", "widgets", "text"), "auto",
         help="How the live views show: 'widgets' (ipywidgets), 'text' (a line, redrawn in place in a "

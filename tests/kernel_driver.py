@@ -69,9 +69,16 @@ class Kernel:
             result.traceback = content["traceback"]
         return kind == "status" and content["execution_state"] == "idle"
 
-    def submit(self, code: str) -> str:
-        """Start running `code`; returns the request's id for `collect`."""
-        return self.client.execute(code, allow_stdin=False)
+    def submit(self, code: str, cell_id: str | None = None) -> str:
+        """Start running `code` (as the cell `cell_id`, sent as JupyterLab sends it); returns the
+        request's id for `collect`."""
+        if cell_id is None:
+            return self.client.execute(code, allow_stdin=False)
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                   "allow_stdin": False, "stop_on_error": True}
+        message = self.client.session.msg("execute_request", content, metadata={"cellId": cell_id})
+        self.client.shell_channel.send(message)
+        return message["header"]["msg_id"]
 
     def collect(self, msg_id: str, timeout: float = 120, result: CellResult | None = None,
                 until=None) -> CellResult:
@@ -107,14 +114,14 @@ class Kernel:
             self._record(self.later[message["parent_header"].get("msg_id")], message)
         return self.later[msg_id]
 
-    def run(self, code: str, timeout: float = 120) -> CellResult:
-        """Run one cell and return what it sent."""
-        return self.collect(self.submit(code), timeout)
+    def run(self, code: str, timeout: float = 120, cell_id: str | None = None) -> CellResult:
+        """Run one cell (as the cell `cell_id`, if given) and return what it sent."""
+        return self.collect(self.submit(code, cell_id), timeout)
 
-    def check(self, code: str, timeout: float = 120) -> CellResult:
+    def check(self, code: str, timeout: float = 120, cell_id: str | None = None) -> CellResult:
         """Run one cell that must not raise, nor end in a magic's `UsageError` (which a kernel shows
         on stderr alone, with no error in its reply)."""
-        result = self.run(code, timeout)
+        result = self.run(code, timeout, cell_id)
         assert result.error is None, f"{code!r} raised {result.error}: {result.stderr}"
         assert not result.stderr.startswith("UsageError:"), f"{code!r} gave {result.stderr}"
         return result
@@ -153,3 +160,14 @@ class Kernel:
             self.client.stop_channels()
             if self.client.hb_channel.is_alive():
                 self.client.hb_channel.stop()
+
+
+def text_table(text: str) -> list[dict]:
+    """The rows of an aligned text table (`%actors`), each a dict of column name to value."""
+    header, *lines = text.strip().splitlines()
+    starts = [i for i, char in enumerate(header) if char != " " and (i == 0 or header[i - 2 : i] == "  ")]
+    names = [header[start:end].strip() for start, end in zip(starts, [*starts[1:], None], strict=True)]
+    return [
+        {name: line[start:end].strip() for name, start, end in zip(names, starts, [*starts[1:], None], strict=True)}
+        for line in lines
+    ]

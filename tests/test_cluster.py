@@ -13,7 +13,7 @@ import time
 import psutil
 import pytest
 
-from .kernel_driver import Kernel
+from .kernel_driver import Kernel, text_table
 from .local_cluster import LocalCluster
 from .test_cells import RUN_DESPITE_STOP, STARTED, SYNC_NOTE, cancelled_count, submitted
 from .test_floods import SPEW, flood_lands_in_its_cell
@@ -98,17 +98,6 @@ def kernel(cluster):
     kernel.check("%load_ext ray_magics")
     yield kernel
     kernel.close()
-
-
-def text_table(text: str) -> list[dict]:
-    """The rows of an aligned text table (`%actors`), each a dict of column name to value."""
-    header, *lines = text.strip().splitlines()
-    starts = [i for i, char in enumerate(header) if char != " " and (i == 0 or header[i - 2 : i] == "  ")]
-    names = [header[start:end].strip() for start, end in zip(starts, [*starts[1:], None], strict=True)]
-    return [
-        {name: line[start:end].strip() for name, start, end in zip(names, starts, [*starts[1:], None], strict=True)}
-        for line in lines
-    ]
 
 
 def summary(text: str) -> dict:
@@ -340,7 +329,7 @@ class Accel:
 
 
 @pytest.mark.parametrize("form", ["HOST:PORT", "ray://HOST:PORT"])
-def test_a_cell_waiting_for_a_resource_says_who_holds_it_then_how_long_placement_took(cluster, kernel, form):
+def test_a_cell_waiting_for_a_resource_says_who_holds_it_and_a_stale_holder_is_ended(cluster, kernel, form):
     kernel.check(f"%ray_init --address {cluster.address if form == 'HOST:PORT' else cluster.client_address}")
     kernel.check(WHOLE_ACCEL)
     holding = kernel.check("import threading, ray\nholder = Accel.remote()\nray.get(holder.ping.remote(), timeout=60)")
@@ -355,4 +344,14 @@ def test_a_cell_waiting_for_a_resource_says_who_holds_it_then_how_long_placement
     ), line
     updates = waited.updates + kernel.after_end(request, 1.0).updates
     assert re.fullmatch(r"Accel \([0-9a-f]{8}\) placed after \d+\.\d s", updates[-1]), updates
+
+    kernel.check("ray.kill(waiting)")
+    hold = "holder = Accel.remote()\nholder"
+    first = kernel.check(hold)
+    kernel.check("ray.get(holder.ping.remote(), timeout=60)", timeout=CELL_TIMEOUT)
+    kernel.check(hold)  # run again: its new actor waits for the accel the first one holds
+    [stale] = kernel.check("%actors --stale").displays
+    assert [(row["class"], row["cell"]) for row in text_table(stale)] == [("Accel", f"In [{first.count}] (stale)")]
+    assert kernel.check("%actors --kill-stale").stdout == "ended 1 stale actor (Accel), freeing accel 1\n"
+    assert kernel.check("print(ray.get(holder.ping.remote(), timeout=60))", timeout=CELL_TIMEOUT).stdout == "pong\n"
     assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."

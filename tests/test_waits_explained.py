@@ -73,12 +73,18 @@ def test_the_line_names_the_holders_by_class_with_the_cells_that_created_them():
     nodes = [node({"CPU": 5}, {"CPU": 1}), node({"CPU": 5}, {"CPU": 1})]
     wait = why_waiting(pending({"CPU": 2}), PlacementFacts({}, set(), holders, nodes, Counter({"CPU": 2})))
     runs = {"0" * 32: CellRun(None, "a", 12), "1" * 32: CellRun("id", "b", 3)}
-    line = waiting_line(who("W", "a1" * 16, 1), 2, wait, runs.get)
+    line = waiting_line(who("W", "a1" * 16, 1), 2, wait, runs.get, lambda holder: False)
     assert line == (
         "W (a1a1a1a1) and 1 more wait for resources: each needs CPU 2; free CPU 2 of 10 (at most 1 on one node); "
         "held by 3 W actors (created in In [3], In [12] and elsewhere), 1 P actor, 1 Q actor, 2 other actors, "
         "CPU 1 by tasks or placement groups — %actors lists them"
     )
+    stale = waiting_line(who("W", "a1" * 16, 0), 1, wait, runs.get, lambda holder: holder.actor_id == "0" * 32)
+    assert stale.endswith(
+        "held by 2 W actors (created in In [3] and elsewhere), 1 W actor from an earlier run of In [12], "
+        "1 P actor, 3 other actors, CPU 1 by tasks or placement groups — %actors --stale lists them, "
+        "%actors --kill-stale ends them"
+    ), stale
 
 
 def test_in_terminal_ipython_the_line_is_printed_once_and_its_end_once(ip, capsys):
@@ -124,7 +130,8 @@ def test_a_rerun_that_waits_says_within_2_s_who_holds_the_cpus_and_ctrl_c_stops_
         [(line, after)] = lines(second)
         assert re.fullmatch(
             rf"W \({WAIT}\) and 1 more wait for resources: each needs CPU 1; free CPU 0 of 2; "
-            rf"held by 2 W actors \(created in In \[{first.count}\]\) — %actors lists them", line,
+            rf"held by 2 W actors from an earlier run of In \[{first.count}\] — %actors --stale lists them, "
+            r"%actors --kill-stale ends them", line,
         ), line
         assert after <= SHOWN_WITHIN
         assert stopped_after < STOP_WITHIN

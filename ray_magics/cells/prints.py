@@ -209,7 +209,7 @@ class PrintRouting(CellBehaviour):
             for old in list(itertools.islice(self.cell_of_task, TASKS_KEPT // 10)):
                 del self.cell_of_task[old]
 
-    def created(self, handle) -> None:
+    def created(self, handle, actor_class) -> None:
         """A listener of `classes.submissions`: the actor belongs to the running cell (or the latest)."""
         cell = self.cell or self.latest
         if cell is not None:

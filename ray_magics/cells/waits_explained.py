@@ -63,11 +63,11 @@ class Group:
         if placed:
             self.placed_at = now
 
-    def line(self, origin) -> str:
+    def line(self, origins: CellOrigins) -> str:
         if self.pending:
             first = next(member for member in self.members if member in self.pending)
             named = who(self.class_name, first, len(self.pending) - 1)
-            return waiting_line(named, len(self.pending), self.wait, origin)
+            return waiting_line(named, len(self.pending), self.wait, origins.origin, origins.stale)
         named = who(self.class_name, self.members[0], len(self.members) - 1)
         return ended_line(named) if self.placed_at is None else placed_line(named, self.placed_at - self.since)
 
@@ -93,14 +93,14 @@ class CellLines:
         self.text = ""
         self.printed: set[tuple[Group, bool]] = set()
 
-    def show(self, groups: list[Group], origin) -> None:
+    def show(self, groups: list[Group], origins: CellOrigins) -> None:
         if self.kernel is None:
             for group in groups:
                 if (group, not group.pending) not in self.printed:
                     self.printed.add((group, not group.pending))
-                    print(group.line(origin), flush=True)
+                    print(group.line(origins), flush=True)
             return
-        text = "\n".join(group.line(origin) for group in groups)
+        text = "\n".join(group.line(origins) for group in groups)
         if text == self.text:
             return
         kind = "display_data" if self.display_id is None else "update_display_data"
@@ -186,7 +186,7 @@ class WaitsExplained(CellBehaviour):
                 self._start()
         self.wake.set()
 
-    def created(self, handle) -> None:
+    def created(self, handle, actor_class) -> None:
         """A listener of `classes.submissions`: the running cell waits on the actors it creates."""
         self.watch(handle)
 
@@ -286,7 +286,7 @@ class WaitsExplained(CellBehaviour):
                     if facts is not False:
                         self._judge(cell, actor, each, facts, now)
             if facts is not False and (last or not cell.over):
-                cell.lines.show(cell.groups, self.origins.origin)
+                cell.lines.show(cell.groups, self.origins)
 
     @staticmethod
     def _judge(cell: CellWatch, actor: str, each: Watched, facts, now: float) -> None:

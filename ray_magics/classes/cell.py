@@ -48,21 +48,21 @@ def run_cell_tree(shell, tree: ast.Module, filename: str) -> None:
     exec(shell.compile(tree, filename, "exec"), shell.user_ns)  # noqa: S102
 
 
-def make_cell_actors(shell, cell, listed, options, track, ensure_ray) -> list[str]:
+def make_cell_actors(shell, cell, listed, options, track, ensure_ray) -> dict:
     """Run an `%%actor` cell, then turn the classes it defines into Ray actor classes.
 
     `listed` restricts the conversion to those class names. Bad input raises `InputError`
     before the cell runs where it can be seen, and otherwise restores the
     namespace, so that nothing of the cell is kept, as when Ray cannot be started. A cell that
     raises converts nothing and costs nothing: Ray is started (`ensure_ray`) only once it ran.
-    Returns one confirmation line per class.
+    Returns the actor classes made, by name (none for a cell that is not valid Python).
     """
     __tracebackhide__ = True  # noqa: F841 - IPython hides this frame from tracebacks
     try:
         tree, filename = parse_cell(shell, cell)
     except SyntaxError:
         shell.showsyntaxerror()
-        return []
+        return {}
     chosen = _choose(defined_class_names(tree), listed)
     if "name" in options and len(chosen) > 1:
         raise InputError(
@@ -80,7 +80,7 @@ def make_cell_actors(shell, cell, listed, options, track, ensure_ray) -> list[st
         shell.user_ns.update(before)
         raise
     shell.user_ns.update(made)
-    return [confirmation(name, options, track) for name in chosen]
+    return made
 
 
 def _choose(defined, listed):

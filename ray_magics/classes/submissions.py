@@ -39,7 +39,8 @@ class _Listeners:
 # the actor is async (None: unknown). Called on every call: a listener keeps what it is given
 # and looks at it later, in batches.
 _listeners = _Listeners()
-_creation_listeners = _Listeners()  # called as listener(handle) after each tracked actor is created here
+# called as listener(handle, actor_class) after each tracked actor is created here, with the class it came from
+_creation_listeners = _Listeners()
 listen, stop_listening = _listeners.add, _listeners.discard
 listen_to_creations, stop_listening_to_creations = _creation_listeners.add, _creation_listeners.discard
 
@@ -49,14 +50,14 @@ def creating(actor_class, *args, **kwargs):
     from ..ray_internals import create_actor
 
     handle = create_actor(actor_class, args, kwargs)
-    announce_creation(handle)
+    announce_creation(handle, actor_class)
     return handle
 
 
-def announce_creation(handle) -> None:
-    """Tell the creation listeners of a tracked actor created in this process."""
+def announce_creation(handle, actor_class) -> None:
+    """Tell the creation listeners of a tracked actor created in this process from `actor_class`."""
     for listener in _creation_listeners.all:
-        listener(handle)
+        listener(handle, actor_class)
 
 
 class SubmittedCall(NamedTuple):

@@ -14,6 +14,7 @@ SHORT_ID = 8
 NIL_ID = "ff"  # an all-ff id (such as the node of an actor not placed yet) means none
 HEAD_RESOURCE = "node:__internal_head__"
 PYTHON_CLASS = "python_function_descriptor"
+EPSILON = 1e-9  # resources are counted in ten-thousandths: below this, nothing
 # The GCS's words for an actor's state, the alive first as a summary counts them: the one
 # vocabulary of every listing, summary, view and count read.
 ALIVE, PENDING_CREATION, DEPENDENCIES_UNREADY, RESTARTING, DEAD = ACTOR_STATES = (
@@ -49,6 +50,8 @@ class ActorFacts:
     end_ms: int
     death_cause: str
     handle_spec: bytes = field(default=b"", repr=False, compare=False)  # a serialized handle; b"" if not Python
+    detached: bool = False
+    holds: dict[str, float] = field(default_factory=dict)  # the resources it holds while it lives
 
     @property
     def short_id(self) -> str:
@@ -190,4 +193,11 @@ def facts_of_record(raw: bytes) -> ActorFacts:
         end_ms=record.end_time,
         death_cause=ray_internals.death_reason(record.death_cause) if record.HasField("death_cause") else "",
         handle_spec=handle_spec(record),
+        detached=record.is_detached,
+        holds=held_resources(record),
     )
+
+
+def held_resources(record) -> dict[str, float]:
+    """What the actor of a GCS `ActorTableData` record holds while it lives (its required resources)."""
+    return {name: amount for name, amount in record.required_resources.items() if amount > EPSILON}

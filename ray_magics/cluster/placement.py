@@ -16,11 +16,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ray_internals
-from .facts import ALIVE, PENDING_CREATION, NodeFacts, hex_id, state_of_record
+from .facts import ALIVE, EPSILON, PENDING_CREATION, NodeFacts, held_resources, hex_id, state_of_record
 from .remote_read import on_cluster
 
 MEMORY = {"memory", "object_store_memory"}  # what Ray's default still gives a placement CPU with
-EPSILON = 1e-9  # resources are counted in ten-thousandths: below this, nothing
 FEW_LEFT = 16  # actors no longer pending looked up one by one; more, in the table of the alive
 
 
@@ -40,6 +39,8 @@ class Holder:
     actor_id: str
     class_name: str
     holds: dict[str, float]
+    name: str = ""
+    detached: bool = False
 
 
 @dataclass
@@ -84,7 +85,7 @@ def placement_facts(asked: dict[str, int | None], judge: bool = True) -> Placeme
         actor = record.actor_id.hex()
         if actor in asked:
             pending[actor] = PendingActor(
-                actor, record.class_name, placement_needs(_held(record), asked[actor]),
+                actor, record.class_name, placement_needs(held_resources(record), asked[actor]),
                 leased=bool(hex_id(record.address.worker_id)), in_group=bool(hex_id(record.placement_group_id)),
             )
     left = set(asked) - set(pending)  # placed, or ended
@@ -99,8 +100,8 @@ def placement_facts(asked: dict[str, int | None], judge: bool = True) -> Placeme
         actor = record.actor_id.hex()
         if actor in left:
             facts.alive.add(actor)
-        if holds := _held(record):
-            facts.holders.append(Holder(actor, record.class_name, holds))
+        if holds := held_resources(record):
+            facts.holders.append(Holder(actor, record.class_name, holds, record.name, record.is_detached))
     for node in ray_internals.resource_usage():
         facts.nodes.append(NodeFacts(node.node_id, node.address, True, node.total, node.available))
         facts.queued.update(node.load)
@@ -109,10 +110,6 @@ def placement_facts(asked: dict[str, int | None], judge: bool = True) -> Placeme
 
 def _state(records: list[bytes]) -> str | None:
     return state_of_record(records[0]) if records else None
-
-
-def _held(record) -> dict[str, float]:
-    return {name: amount for name, amount in record.required_resources.items() if amount > EPSILON}
 
 
 def placement_needs(holds: dict[str, float], placement_cpus: int | None) -> dict[str, float]:

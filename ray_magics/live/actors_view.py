@@ -6,14 +6,18 @@ table as aligned text: `repr(view)`.
 
 Which actors it lists and its rows, as aligned text and escaped HTML, are plain data in and
 strings out (`Listing`, `render_text`, `render_html`), so a thousand rows draw in milliseconds.
+With the extension loaded, a `cell` column says which cell run created each actor (`In [3]`)
+and marks the stale ones (`cells.origins`); `stale` lists only those.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 import ipywidgets as widgets
 
+from ..cells.origins import CellOrigins
+from ..cells.stale_actors import stale_actors
 from ..classes.count_reader import CallCountReader
 from ..cluster.facts import DEAD, ActorFacts, read_actors
 from ..errors import plural
@@ -21,8 +25,9 @@ from .drawing import PIECES, format_interval, html_table, set_traits, text_table
 from .view import LiveView
 
 COLUMNS = ("id", "class", "name", "state", "pid", "node", "restarts", "uptime", "calls")
+CELL_COLUMN = "cell"  # after "name", where some actor listed came from a cell of this kernel
 DEATH_COLUMN = "death cause"
-STATE_COLUMN = COLUMNS.index("state")
+STALE = " (stale)"
 BUSY = "…"  # a tracked actor that did not answer in time
 NO_CALLS = "no calls"
 WIDEST_TEXT = 36  # characters of a column but the last in the text form; longer cells wrap
@@ -36,6 +41,18 @@ class Listing:
     counts: dict  # actor id -> CallCounts, or None while busy; untracked actors are absent
     now_ms: int
     class_name: str | None = None
+    cells: dict[str, str] = field(default_factory=dict)  # actor id -> the cell run that created it, `In [3]`
+    stale_only: bool = False
+
+
+def cell_labels(origins: CellOrigins | None, actors: list[ActorFacts]) -> dict[str, str]:
+    """Actor id -> `In [3]`, `In [3] (stale)`, for the actors that a cell of this kernel created."""
+    labels = {}
+    for facts in actors if origins is not None else ():
+        run = origins.origin(facts.actor_id)
+        if run is not None:
+            labels[facts.actor_id] = run.label() + (STALE if origins.stale(facts) else "")
+    return labels
 
 
 def choose(actors: list[ActorFacts], include_dead: bool, class_name: str | None) -> list[ActorFacts]:
@@ -67,7 +84,8 @@ def calls_text(counts) -> str:
 def listing_table(listing: Listing) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """The header and the rows of the listing, every cell a string."""
     with_death = any(facts.state == DEAD for facts in listing.actors)
-    header = COLUMNS + (DEATH_COLUMN,) if with_death else COLUMNS
+    with_cell = bool(listing.cells)
+    header = header_of(with_cell, with_death)
     rows = []
     for facts in listing.actors:
         uptime = facts.uptime(listing.now_ms)
@@ -75,6 +93,7 @@ def listing_table(listing: Listing) -> tuple[tuple[str, ...], list[tuple[str, ..
             facts.short_id,
             facts.class_name,
             facts.name,
+            *((listing.cells.get(facts.actor_id, ""),) if with_cell else ()),
             facts.state,
             str(facts.pid) if facts.pid else "",
             facts.short_node_id,
@@ -86,8 +105,15 @@ def listing_table(listing: Listing) -> tuple[tuple[str, ...], list[tuple[str, ..
     return header, rows
 
 
+def header_of(with_cell: bool, with_death: bool) -> tuple[str, ...]:
+    at = COLUMNS.index("state")
+    header = COLUMNS[:at] + (CELL_COLUMN,) + COLUMNS[at:] if with_cell else COLUMNS
+    return header + (DEATH_COLUMN,) if with_death else header
+
+
 def empty_text(listing: Listing) -> str:
-    return f"No actors of class {listing.class_name!r}." if listing.class_name else "No actors."
+    kind = "stale actors" if listing.stale_only else "actors"
+    return f"No {kind} of class {listing.class_name!r}." if listing.class_name else f"No {kind}."
 
 
 def render_text(listing: Listing) -> str:
@@ -104,7 +130,7 @@ def render_html(listing: Listing) -> str:
     header, rows = listing_table(listing)
     if not rows:
         return f"<p>{escape(empty_text(listing))}</p>"
-    return html_table(header, rows, "ray-magics-actors", state_columns={STATE_COLUMN})
+    return html_table(header, rows, "ray-magics-actors", state_columns={header.index("state")})
 
 
 FIRST_COUNTS_WAIT = 1.0  # the first drawing waits this long for call counts
@@ -113,16 +139,20 @@ STOPPED_STYLE = "color:red"
 
 
 class ActorsView(LiveView):
-    """The cluster's actors (dead ones too with `include_dead`), optionally of one class.
+    """The cluster's actors (dead ones too with `include_dead`), optionally of one class, or only
+    the stale ones (`stale_only`), with the cells that created them as `origins` records them.
 
     With an `interval` it is refreshed by the shared refresher until it ends.
     """
 
-    def __init__(self, include_dead: bool = False, class_name: str | None = None, interval: float | None = None):
+    def __init__(self, include_dead: bool = False, class_name: str | None = None, interval: float | None = None,
+                 origins: CellOrigins | None = None, stale_only: bool = False):
         super().__init__()
         self.interval = interval
         self.include_dead = include_dead
         self.class_name = class_name
+        self.origins = origins
+        self.stale_only = stale_only
         self._reader = CallCountReader()
         self.widget = widgets.HTML()
         self._listing = self._poll(FIRST_COUNTS_WAIT)
@@ -155,5 +185,8 @@ class ActorsView(LiveView):
 
     def _poll(self, counts_wait: float) -> Listing:
         actors = choose(read_actors(), self.include_dead, self.class_name)
+        if self.stale_only:
+            actors = stale_actors(self.origins, actors)
         counts = self._reader.read(actors, counts_wait)
-        return Listing(actors, counts, int(time.time() * 1000), self.class_name)
+        cells = cell_labels(self.origins, actors)
+        return Listing(actors, counts, int(time.time() * 1000), self.class_name, cells, self.stale_only)

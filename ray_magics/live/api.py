@@ -8,6 +8,7 @@ hand theirs down.
 
 from collections.abc import Iterable, Mapping
 
+from ..cells.origins import recording
 from ..cluster.handles import is_actor_handle, is_actor_method, method_label
 from ..errors import InputError, InputTypeError
 from ..session import lifecycle
@@ -138,18 +139,20 @@ def check_listing(class_name, watch, interval) -> None:
         raise InputError("interval needs watch")
 
 
-def actors(all=False, class_name=None, watch=False, interval=None):
-    """The cluster's actors as a table: id, class, name, state, pid, node, restarts, uptime, calls.
+def actors(all=False, class_name=None, watch=False, interval=None, stale=False):
+    """The cluster's actors as a table: id, class, name, cell, state, pid, node, restarts, uptime, calls.
 
     Lists the actors that are not dead (all of them with `all`), of every job, optionally
-    only those of class `class_name`; tracked actors show their calls per method. With
-    `watch` the table stays live, refreshed every `interval` seconds. Display the view to
-    see it; `repr(view)` is the table as text.
+    only those of class `class_name`; tracked actors show their calls per method, and the
+    cell run that created them (`In [3]`, marked stale once that cell or the `%%actor` cell of
+    their class has run again). With `stale`, only the stale ones. With `watch` the table
+    stays live, refreshed every `interval` seconds. Display the view to see it; `repr(view)`
+    is the table as text.
     """
     check_listing(class_name, watch, interval)
     check_ray_running()
     interval = interval_or_default(interval) if watch else None
     from .actors_view import ActorsView
 
-    view = ActorsView(bool(all), class_name, interval)
+    view = ActorsView(bool(all), class_name, interval, recording(), bool(stale))
     return keep_live(view, wait=False, timeout=None, show=None) if watch else view
