@@ -22,6 +22,8 @@ _API = {  # public name -> the module that defines it
     "progress": ".live.api",
     "table": ".live.api",
     "actors": ".live.api",
+    "kill": ".cells.ending_actors",
+    "logs": ".cells.actor_logs",
 }
 
 __all__ = [*_API, "load_ipython_extension", "unload_ipython_extension"]

@@ -13,14 +13,16 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument
 from IPython.display import display
 
+from .cells.actor_logs import show_logs
+from .cells.ending_actors import RerunEnds, end_stale
 from .cells.origins import CellOrigins
 from .cells.prints import PrintRouting
 from .cells.ray_client import RayClientAnnounces
-from .cells.stale_actors import RerunEnds, end_stale
 from .cells.stop import StopCancelsCalls
 from .cells.tracebacks import RemoteTracebacks
 from .cells.waits_explained import WaitsExplained
 from .classes.cell import confirmation, make_cell_actors
+from .cluster.actor_lookup import HEX
 from .cluster.dashboard_link import check_template, dashboard_link
 from .cluster.facts import read_cluster
 from .cluster.handles import is_actor_handle
@@ -32,6 +34,7 @@ from .options import (
     bar_arguments,
     check_needs,
     class_name,
+    count,
     json_object,
     live_view_arguments,
     magic_options,
@@ -104,9 +107,10 @@ class RayMagics(Magics, RaySettings):
         # registered on the shell's cell events by `%load_ext`:
         self.origins = CellOrigins(shell, self)  # which cell run created which actor
         self.waits = WaitsExplained(shell, self, self.origins)
+        self.prints = PrintRouting(shell, self)  # also keeps what each actor wrote (`%actor_logs`)
         self.cell_behaviours = (
             RayClientAnnounces(shell, self), self.origins, RerunEnds(shell, self, self.origins),
-            StopCancelsCalls(shell, self), RemoteTracebacks(shell, self), PrintRouting(shell, self), self.waits,
+            StopCancelsCalls(shell, self), RemoteTracebacks(shell, self), self.prints, self.waits,
         )
 
     def start_options(self, **given) -> StartOptions:
@@ -282,6 +286,40 @@ class RayMagics(Magics, RaySettings):
             return
         interval = self.interval(args) if args.watch else None
         display(live.actors(args.all, args.class_name, args.watch, interval, args.stale))
+
+    @magic_options()
+    @argument(
+        "actor", metavar="ACTOR",
+        help="The actor: its handle (a name or dotted attribute path), or 8 or more hex digits of its id.",
+    )
+    @argument("-n", type=count(0), default=50, help="How many of its last lines to show (default 50).")
+    @argument("--follow", action="store_true", help="Then show its new lines as they come, until Stop or its end.")
+    @line_magic
+    @one_line_errors
+    def actor_logs(self, line):
+        """What a tracked actor wrote, stdout and stderr in order, each line after the cell it went to.
+
+        Lines that went to no cell are there too (`no cell`). The last 1,000 lines of each actor
+        are kept in the kernel, a dead actor's too. Works for actors on any node and through
+        `ray://`.
+
+        Examples
+        --------
+        ::
+
+          In [1]: %actor_logs counter
+          In [3]    adding 1
+          In [4]    adding 2
+          In [2]: %actor_logs 7980c003 -n 10 --follow
+        """
+        args = parse_line(self.actor_logs, line)
+        target = args.actor
+        if args.actor.split(".")[0] in self.shell.user_ns or not HEX.fullmatch(args.actor.lower()):
+            target = resolve_name(self.shell.user_ns, args.actor)
+            if not is_actor_handle(target):
+                raise InputTypeError(f"{args.actor} is not an actor handle: it is {type(target).__name__}")
+        live_api().check_ray_running()
+        show_logs(self.prints.logs, target, args.n, args.follow)
 
     @magic_options()
     @argument("handle", metavar="HANDLE", help="The actor handle: a name or dotted attribute path, e.g. actors.one.")

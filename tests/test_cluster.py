@@ -325,6 +325,9 @@ WHOLE_ACCEL = '''%%actor --num-cpus 0 --resources '{"accel": 1}'
 class Accel:
     def ping(self):
         return "pong"
+
+    def say(self, text):
+        print(text)
 '''
 
 
@@ -354,4 +357,6 @@ def test_a_cell_waiting_for_a_resource_says_who_holds_it_and_a_stale_holder_is_e
     assert [(row["class"], row["cell"]) for row in text_table(stale)] == [("Accel", f"In [{first.count}] (stale)")]
     assert kernel.check("%actors --kill-stale").stdout == "ended 1 stale actor (Accel), freeing accel 1\n"
     assert kernel.check("print(ray.get(holder.ping.remote(), timeout=60))", timeout=CELL_TIMEOUT).stdout == "pong\n"
+    said = kernel.check("ray.get(holder.say.remote('from the other node'), timeout=60)", timeout=CELL_TIMEOUT)
+    assert kernel.check("%actor_logs holder").stdout == f"In [{said.count}]  from the other node\n"
     assert kernel.check("%ray_shutdown").stdout.strip() == "Ray shut down."

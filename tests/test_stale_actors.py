@@ -38,7 +38,7 @@ def clean(kernel):
     """The kernel, its actors all ended after the test, and its settings back to their defaults."""
     yield kernel
     kernel.check("%config RayMagics.on_rerun = 'keep'")
-    kernel.check("from ray_magics.cluster.facts import read_actors\nfrom ray_magics.cells.stale_actors import end\n"
+    kernel.check("from ray_magics.cluster.facts import read_actors\nfrom ray_magics.cells.ending_actors import end\n"
                  "end([facts for facts in read_actors() if facts.state != 'DEAD'])")
 
 

@@ -54,6 +54,7 @@ from ..ray_internals import (
 )
 from ..session.ray_import import import_ray, ray_imported
 from ..session.waits import SLICE, ready_within
+from .actor_logs import ActorLogs, LogLine, keep
 from .cell_events import CellBehaviour
 from .line_pieces import LinePieces, LongLines
 
@@ -78,6 +79,10 @@ class CellOutput:
     reported_at: float = 0.0
     count_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # the display of its count, in a kernel
     ended: bool = False
+    execution_count: int | None = None  # once it has ended
+
+    def label(self) -> str:
+        return "this cell" if self.execution_count is None else f"In [{self.execution_count}]"
 
 
 class Sink:
@@ -141,9 +146,11 @@ class PrintRouting(CellBehaviour):
         self.pieces = LinePieces()
         self.long_lines = LongLines()
         self.count_timer: threading.Timer | None = None  # the next update of the counts, when one waits
+        self.logs = ActorLogs()  # what each actor wrote, wherever it went
 
     def listen(self, on: bool) -> None:
         want_tags(on)
+        keep(self.logs if on else None)
         (listen if on else stop_listening)(self.submitted)
         (listen_to_creations if on else stop_listening_to_creations)(self.created)
         if on:
@@ -175,7 +182,7 @@ class PrintRouting(CellBehaviour):
             if calls and self.settings.prints_in_cells and not stopped:
                 self.settle(calls)
             self.show_stale_pieces()
-        cell.ended = True
+        cell.ended, cell.execution_count = True, getattr(result, "execution_count", None)
         self.say_left_out(force=True)
 
     def claim_lines(self) -> None:
@@ -274,7 +281,7 @@ class PrintRouting(CellBehaviour):
 
     def _show(self, lines: list, ray_tag) -> list[str]:
         """Show the tagged `lines` in their cells; returns those left to Ray, as Ray would print them."""
-        left, batches = [], {}
+        left, batches, logged = [], {}, []
         settings = self.settings
         self.place_calls()
         with self.arrival:
@@ -285,8 +292,10 @@ class PrintRouting(CellBehaviour):
                 if cell is None:
                     cell, tag = self.latest, tag[:-1] + UNKNOWN_CELL
                 if cell is None or not settings.prints_in_cells:
+                    logged.append((line.actor, LogLine(stream, text, None)))
                     left.append(f"{tag} {text}" if ray_tag is None else text)
                     continue
+                logged.append((line.actor, LogLine(stream, text, cell)))
                 if cell.shown >= settings.max_print_lines:
                     cell.left_out += 1
                     self.pending.add(cell)
@@ -294,6 +303,7 @@ class PrintRouting(CellBehaviour):
                 cell.shown += 1
                 batches.setdefault((cell, stream), []).append(f"{tag} {text}\n")
             self.arrival.notify_all()
+        self.logs.add(logged)
         for (cell, stream), texts in batches.items():
             self.sink.show(cell, stream, "".join(texts), running=cell is self.cell)
         self.say_left_out()

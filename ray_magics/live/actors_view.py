@@ -16,8 +16,8 @@ from html import escape
 
 import ipywidgets as widgets
 
+from ..cells.ending_actors import stale_actors
 from ..cells.origins import CellOrigins
-from ..cells.stale_actors import stale_actors
 from ..classes.count_reader import CallCountReader
 from ..cluster.facts import DEAD, ActorFacts, read_actors
 from ..errors import plural

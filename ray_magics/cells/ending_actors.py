@@ -1,20 +1,40 @@
-"""Stale actors, ended: those of superseded cell runs (`origins`), on `%actors --kill-stale`, and a
-cell's earlier actors when it runs again, with `RayMagics.on_rerun = "kill"`.
+"""Actors ended from the notebook: one (`ray_magics.kill`), the stale ones, those of superseded
+cell runs (`origins`), on `%actors --kill-stale`, and a cell's earlier actors when it runs again,
+with `RayMagics.on_rerun = "kill"`.
 
-An actor is ended as `ray.kill` ends it: at once, without restarts (`cluster.ending`). The line
+An actor is ended as `ray.kill` ends it: at once, without restarts (`cluster.kills`). The line
 says what was ended and what it frees: `ended 2 stale actors (W ×2), freeing CPU 2`.
 """
 
 from collections import Counter
 
-from ..cluster.ending import end_actors
-from ..cluster.facts import ALIVE, DEAD, ActorFacts, read_actors
-from ..errors import plural
+from ..cluster.actor_lookup import find_actor
+from ..cluster.facts import ALIVE, DEAD, ActorFacts, read_actor, read_actors
+from ..cluster.kills import end_actors
+from ..errors import InputError, plural
+from ..session import lifecycle
 from .cell_events import CellBehaviour
 from .origins import CellOrigins
 from .wait_lines import amounts
 
 KILL = "kill"  # `on_rerun`'s value that ends a cell's earlier actors when it runs again
+
+
+def kill(actor) -> str:
+    """End `actor` (a handle, or 8 or more hex digits of its id) as `ray.kill` does: at once,
+    without restarts. Returns the line that says so and what it frees: `ended 1 actor (W), freeing
+    CPU 1`. An actor already dead is refused, with its death cause."""
+    if not lifecycle.is_running():
+        raise InputError("Ray is not running")
+    facts = read_actor(find_actor(actor))
+    if facts is None:
+        raise InputError("the GCS no longer knows that actor")
+    if facts.state == DEAD:
+        cause = facts.death_cause or "no cause given"
+        raise InputError(f"{facts.class_name} ({facts.short_id}) is already dead: {cause}")
+    if not facts.handle_spec:
+        raise InputError(f"{facts.class_name} ({facts.short_id}) is not a Python actor: ray_magics cannot end it")
+    return ended_line(end([facts]), "actor")
 
 
 def stale_actors(origins: CellOrigins | None, actors: list[ActorFacts]) -> list[ActorFacts]:
