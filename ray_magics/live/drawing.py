@@ -109,6 +109,8 @@ def wrapped_row(row, widest: int) -> list[tuple[str, ...]]:
 def wrap(text: str, width: int) -> list[str]:
     """`text` in lines of at most `width` characters, broken between its ` · ` pieces where it can,
     else at a space, else inside a word."""
+    if len(text) <= width:
+        return [text]
     lines = []
     for piece in text.split(PIECES):
         if lines and len(lines[-1]) + len(PIECES) + len(piece) <= width:
