@@ -5,7 +5,9 @@ Run from the repository root:
     .venv/bin/python -m benchmarks.actors_render [REAL_ACTORS]
 
 1. Renders 1,000 synthetic actors (HTML for the widget, aligned text for `repr`); the
-   target is ≤ 200 ms. Median of several runs.
+   target is ≤ 200 ms. Median of several runs. Then the same actors with their origins: each
+   created by one of 100 cell runs, a third of them stale, their `cell` column judged from the
+   origins record and drawn; the target is ≤ 50 ms.
 2. Starts REAL_ACTORS (default 20) tracked actors with num_cpus=0 on an embedded Ray
    (on 2 cores each new actor costs about 2 s: 200 took 7.5 minutes), then times the GCS read, the call-count
    read and the render of them separately.
@@ -16,6 +18,8 @@ import sys
 import time
 
 RENDER_TARGET_MS = 200
+WITH_ORIGINS_TARGET_MS = 50
+CELL_RUNS = 100
 SYNTHETIC = 1000
 RUNS = 7
 
@@ -40,6 +44,35 @@ def synthetic_listing(count: int):
     return Listing(actors, counts, now)
 
 
+def origins_of(actors):
+    """An origins record in which each of `actors` was created by one of `CELL_RUNS` cell runs, the
+    runs of a third of the cells superseded since."""
+    from ray_magics.cells.origins import CellOrigins, CellRun, Origin
+
+    origins = CellOrigins(None, None)
+    runs = [CellRun(f"cell-{index}", "ws = [W.remote() for _ in range(10)]", index + 1) for index in range(CELL_RUNS)]
+    for index, facts in enumerate(actors):
+        run = runs[index % CELL_RUNS]
+        origins.origins[facts.actor_id] = Origin(run, None)
+        origins.latest_of[run.cell] = run
+    for run in runs[::3]:
+        origins.latest_of[run.cell] = CellRun(run.cell_id, run.source, run.count + CELL_RUNS)
+    return origins
+
+
+def with_origins_ms(listing) -> tuple[float, float]:
+    """`%actors`'s work beyond reading the cluster, with origins: the cell labels, then HTML and text."""
+    from ray_magics.live.actors_view import cell_labels, render_html, render_text
+
+    origins = origins_of(listing.actors)
+
+    def draw(render):
+        listing.cells = cell_labels(origins, listing.actors)
+        render(listing)
+
+    return median_ms(lambda: draw(render_html)), median_ms(lambda: draw(render_text))
+
+
 def median_ms(action) -> float:
     times = []
     for _ in range(RUNS):
@@ -59,6 +92,9 @@ def main(real_actors: int) -> None:
     html_ms, text_ms = measure_render(synthetic_listing(SYNTHETIC))
     print(f"render {SYNTHETIC} synthetic actors: HTML {html_ms:.1f} ms, text {text_ms:.1f} ms "
           f"(target ≤ {RENDER_TARGET_MS} ms)")
+    html_ms, text_ms = with_origins_ms(synthetic_listing(SYNTHETIC))
+    print(f"render {SYNTHETIC} synthetic actors with their origins ({CELL_RUNS} cell runs, a third superseded): "
+          f"HTML {html_ms:.1f} ms, text {text_ms:.1f} ms (target ≤ {WITH_ORIGINS_TARGET_MS} ms)")
 
     import ray
 
