@@ -18,6 +18,7 @@ from .local_cluster import LocalCluster
 from .test_cells import RUN_DESPITE_STOP, STARTED, SYNC_NOTE, cancelled_count, submitted
 from .test_floods import SPEW, flood_lands_in_its_cell
 
+CONNECT_TIMEOUT = 60
 CELL_TIMEOUT = 90
 RED_WITHIN = 2.0  # seconds from SIGTERM to the node until its actor's bar shows danger
 WHERE = '''
@@ -100,6 +101,12 @@ def kernel(cluster):
     kernel.close()
 
 
+def connect(kernel: Kernel, address: str):
+    """`%ray_init --address` with a long timeout: a busy machine starts Ray Client's server for a new
+    client in over 10 s (the setting's default)."""
+    return kernel.check(f"%ray_init --address {address} --timeout {CONNECT_TIMEOUT}")
+
+
 def summary(text: str) -> dict:
     """A cluster summary (`%ray_init`, `%ray_status`) as label -> value."""
     return dict(re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in text.strip().splitlines())
@@ -118,7 +125,7 @@ def node_lines(status: dict) -> dict:
 @pytest.mark.parametrize("form", ["auto", "HOST:PORT", "ray://HOST:PORT"])
 def test_each_address_form_connects_and_shows_every_node(cluster, kernel, form):
     address = {"auto": "auto", "HOST:PORT": cluster.address, "ray://HOST:PORT": cluster.client_address}[form]
-    connected = kernel.check(f"%ray_init --address {address}")
+    connected = connect(kernel, address)
     assert len(connected.displays) == 1, connected.text  # the summary, and nothing else
     [started] = connected.displays
     assert summary(started)["nodes"] == "2 alive"
@@ -137,7 +144,7 @@ def test_each_address_form_connects_and_shows_every_node(cluster, kernel, form):
 @pytest.mark.parametrize("form", ["HOST:PORT", "ray://HOST:PORT"])
 def test_actors_show_the_node_they_really_run_on(cluster, kernel, form):
     address = cluster.address if form == "HOST:PORT" else cluster.client_address
-    kernel.check(f"%ray_init --address {address}")
+    connect(kernel, address)
     kernel.check(WHERE)
     assert "OnAccel → Ray actor (num_cpus=1, resources={'accel': 1}, tracked)" in kernel.check(ACCEL_ACTOR).stdout
     kernel.check(HEAD_ACTOR)
@@ -195,7 +202,7 @@ class Boom:
 def test_an_actor_on_another_node_prints_in_the_calling_cell_stops_with_it_and_shows_its_lines_in_errors(
     cluster, kernel, form,
 ):
-    kernel.check(f"%ray_init --address {cluster.address if form == 'HOST:PORT' else cluster.client_address}")
+    connect(kernel, cluster.address if form == 'HOST:PORT' else cluster.client_address)
     kernel.check(WHERE)
     kernel.check(NAPPER_ON_ACCEL)
     kernel.check("import ray, ray_magics\nnapper = Napper.remote()\nray.get(napper.nap.remote(0), timeout=60)")
@@ -229,7 +236,7 @@ def test_a_flood_on_two_nodes_shows_whole_in_its_cell_and_none_in_the_next(clust
     """Both nodes' log monitors publish each line, cut in their own places. Through Ray Client the
     lines come with Ray's prefix, and Ray's client server loses some under a flood (a quarter of
     200,000 lines here): a smaller flood keeps the test short."""
-    kernel.check(f"%ray_init --address {cluster.address if form == 'HOST:PORT' else cluster.client_address}")
+    connect(kernel, cluster.address if form == 'HOST:PORT' else cluster.client_address)
     kernel.check("import time, ray, ray_magics")
     kernel.check(SPEW)
     flood_lands_in_its_cell(kernel, 200_000 if form == "HOST:PORT" else 100_000, complete=form == "HOST:PORT")
@@ -238,7 +245,7 @@ def test_a_flood_on_two_nodes_shows_whole_in_its_cell_and_none_in_the_next(clust
 @pytest.mark.latency
 @pytest.mark.parametrize("form", ["auto", "ray://HOST:PORT"])
 def test_losing_a_node_shows_its_actors_dead_and_the_rest_keeps_working(cluster, kernel, record_property, form):
-    kernel.check(f"%ray_init --address {'auto' if form == 'auto' else cluster.client_address}")
+    connect(kernel, 'auto' if form == 'auto' else cluster.client_address)
     doomed = cluster.add_node("doomed", resources='{"doomed": 1}')  # after: a driver never joins its raylet
     kernel.check(WHERE)
     kernel.check(DOOMED_ACTOR)
@@ -333,7 +340,7 @@ class Accel:
 
 @pytest.mark.parametrize("form", ["HOST:PORT", "ray://HOST:PORT"])
 def test_a_cell_waiting_for_a_resource_says_who_holds_it_and_a_stale_holder_is_ended(cluster, kernel, form):
-    kernel.check(f"%ray_init --address {cluster.address if form == 'HOST:PORT' else cluster.client_address}")
+    connect(kernel, cluster.address if form == 'HOST:PORT' else cluster.client_address)
     kernel.check(WHOLE_ACCEL)
     holding = kernel.check("import threading, ray\nholder = Accel.remote()\nray.get(holder.ping.remote(), timeout=60)")
     request = kernel.submit("threading.Timer(3, ray.kill, [holder]).start()\n"
