@@ -24,14 +24,16 @@ OLDEST_RAY_ENV = ROOT / ".venv-oldest-ray"  # the tests again, on the oldest Ray
 ARTIFACTS = ROOT / "test-artifacts"
 RAY_FLOOR = re.compile(r'"ray\[default\]>=([0-9.]+)')
 # What these test is the same on every Ray release (the browser, the server proxy, packaging,
-# option parsing, the code's layout, the tutorials' figures and text; stale actors and actors' logs,
-# whose Ray parts the others test on every Ray: the GCS's actor records, ending an actor by its
-# record, the workers' lines), or belongs with the notebooks, which CI runs on the newest Ray only
-# (the tutorials' check cells), so the oldest Ray skips them and keeps CI short.
+# option parsing, the code's layout, the tutorials' figures and text; stale actors, actors' logs and
+# waits explained, whose Ray parts the cluster tests and the prints tests test on every Ray: the GCS's
+# actor records and resources, ending an actor by its record, the workers' lines), or belongs with the
+# notebooks, which CI runs on the newest Ray only (the tutorials' check cells), so the oldest Ray skips
+# them and keeps CI short.
 SAME_ON_EVERY_RAY = (
     "test_actor_logs", "test_architecture", "test_browser", "test_dashboard_link", "test_figures",
     "test_loading", "test_magic_fuzz", "test_packaging", "test_real_kernel", "test_refresher",
     "test_stale_actors", "test_text_forms", "test_tutorial_checks", "test_tutorials_text", "test_usage_errors",
+    "test_waits_explained",
 )
 WITH_THE_NOTEBOOKS = "test_tutorial_checks"  # runs the tutorials' cells: in the notebooks' lane, which has room
 
