@@ -6,6 +6,7 @@ Ray failing underneath it.
 """
 
 import ast
+import contextlib
 import os
 import queue
 import time
@@ -160,6 +161,20 @@ class Kernel:
             self.client.stop_channels()
             if self.client.hb_channel.is_alive():
                 self.client.hb_channel.stop()
+
+
+
+@contextlib.contextmanager
+def kernel_with(*cells: str, **options):
+    """A `Kernel(**options)` that has run `cells`, each of which must work, shut down when the `with`
+    ends (also when a cell fails): a test module's kernel."""
+    started = Kernel(**options)
+    try:
+        for cell in cells:
+            started.check(cell)
+        yield started
+    finally:
+        started.close()
 
 
 def text_table(text: str) -> list[dict]:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from .kernel_driver import Kernel
+from .kernel_driver import kernel_with
 
 TALKER = """%%actor
 import sys, threading, time
@@ -40,11 +40,9 @@ STOP_WITHIN = 1.0
 
 @pytest.fixture(scope="module")
 def kernel():
-    started = Kernel()
-    started.check("%load_ext ray_magics\n%ray_init --num-cpus 2\nimport ray, threading, ray_magics")
-    started.check(TALKER)
-    yield started
-    started.close()
+    with kernel_with("%load_ext ray_magics\n%ray_init --num-cpus 2\nimport ray, threading, ray_magics",
+                     TALKER) as started:
+        yield started
 
 
 def shown(kernel, line: str) -> tuple[list[str], list[str]]:

@@ -9,7 +9,7 @@ import pytest
 from ray_magics.cells.tracebacks import OWN_FILES, remote_lines
 
 from .conftest import wait_for
-from .kernel_driver import Kernel
+from .kernel_driver import kernel_with
 
 pytestmark = pytest.mark.latency
 
@@ -43,13 +43,13 @@ class AsyncNapper:
 @pytest.fixture(scope="module")
 def kernel():
     """A real ipykernel with the extension loaded, a sync and an async napping actor."""
-    started = Kernel()
-    started.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport os, time, ray, ray_magics")
-    started.check(NAPPERS)
-    started.check("sync, asynchronous = Napper.remote(), AsyncNapper.remote()\n"
-                  "ray.get([sync.nap.remote(0), asynchronous.nap.remote(0)])")
-    yield started
-    started.close()
+    with kernel_with(
+        "%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport os, time, ray, ray_magics",
+        NAPPERS,
+        "sync, asynchronous = Napper.remote(), AsyncNapper.remote()\n"
+        "ray.get([sync.nap.remote(0), asynchronous.nap.remote(0)])",
+    ) as started:
+        yield started
 
 
 def served(kernel, actor: str, method: str = "nap") -> tuple[int, int]:

@@ -92,12 +92,10 @@ def test_a_restarting_actor_pauses_its_views_which_resume_and_fail_only_when_it_
 @pytest.fixture(scope="module")
 def kernel():
     """A real ipykernel of its own (SIGINT for Ctrl-C), with the extension loaded and no Ray yet."""
-    from .kernel_driver import Kernel
+    from .kernel_driver import kernel_with
 
-    started = Kernel()
-    started.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport time, psutil, ray")
-    yield started
-    started.close()
+    with kernel_with("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport time, psutil, ray") as started:
+        yield started
 
 
 TWO_CLASSES = "%%actor\nclass Job:\n    def get_progress(self):\n        return 0.5\nclass Other:\n    pass\n"

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from .kernel_driver import Kernel
+from .kernel_driver import Kernel, kernel_with
 
 SPEW = """%%actor --num-cpus 0
 import os, sys
@@ -120,11 +120,9 @@ def flood_lands_in_its_cell(kernel: Kernel, lines: int, complete: bool = True) -
 
 @pytest.fixture(scope="module")
 def kernel():
-    started = Kernel()
-    started.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 2\nimport time, ray, ray_magics")
-    started.check(SPEW)
-    yield started
-    started.close()
+    with kernel_with("%load_ext ray_magics\n%config RayMagics.num_cpus = 2\nimport time, ray, ray_magics",
+                     SPEW) as started:
+        yield started
 
 
 def test_a_flood_of_200000_lines_from_two_actors_shows_whole_in_its_cell_and_none_in_the_next(kernel):

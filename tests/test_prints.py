@@ -11,7 +11,7 @@ from ray_magics.cells.line_pieces import LinePieces, LongLines
 from ray_magics.cells.prints import PrintRouting
 from ray_magics.classes.tagged_output import LONGEST_LINE, PAGE, TaggedLine, TaggedOutput, TaggingStream, untag
 
-from .kernel_driver import Kernel
+from .kernel_driver import kernel_with
 
 TALKERS = """%%actor
 import asyncio, os, sys, threading, time
@@ -262,12 +262,12 @@ def test_in_a_terminal_the_count_of_the_lines_left_out_prints_once_when_the_cell
 @pytest.fixture(scope="module")
 def kernel():
     """A real ipykernel with the extension loaded and the talking actors defined."""
-    started = Kernel()
-    started.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 2\nimport ray, ray_magics")
-    started.check(TALKERS)
-    started.check("talker = Talker.remote()\nray.get(talker.say.remote('ready'))")
-    yield started
-    started.close()
+    with kernel_with(
+        "%load_ext ray_magics\n%config RayMagics.num_cpus = 2\nimport ray, ray_magics",
+        TALKERS,
+        "talker = Talker.remote()\nray.get(talker.say.remote('ready'))",
+    ) as started:
+        yield started
 
 
 def untagged(text: str, name: str = "Talker") -> list[str]:

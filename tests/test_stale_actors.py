@@ -6,7 +6,7 @@ Named actors, and actors that other actors created, are never stale."""
 
 import pytest
 
-from .kernel_driver import Kernel, text_table
+from .kernel_driver import kernel_with, text_table
 
 ACTOR_CELL = """%%actor --num-cpus 1
 class W:
@@ -25,12 +25,10 @@ MAKE_TWO = "ws = [W.remote() for _ in range(2)]\nprint(ray.get([w.ping.remote() 
 
 @pytest.fixture(scope="module")
 def kernel():
-    started = Kernel()
-    started.check("%load_ext ray_magics\n%ray_init --num-cpus 2\nimport ray")
-    started.check(ACTOR_CELL, cell_id="actor-cell")
-    started.check(BOSS_CELL)
-    yield started
-    started.close()
+    with kernel_with("%load_ext ray_magics\n%ray_init --num-cpus 2\nimport ray") as started:
+        started.check(ACTOR_CELL, cell_id="actor-cell")
+        started.check(BOSS_CELL)
+        yield started
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from .kernel_driver import Kernel
+from .kernel_driver import kernel_with
 
 JOB = """%%actor
 import time
@@ -31,11 +31,8 @@ class Job:
 
 @pytest.fixture(scope="module")
 def kernel():
-    started = Kernel()
-    started.check("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport ray, ray_magics")
-    started.check(JOB)
-    yield started
-    started.close()
+    with kernel_with("%load_ext ray_magics\n%config RayMagics.num_cpus = 1\nimport ray, ray_magics", JOB) as started:
+        yield started
 
 
 def test_a_displayed_bar_and_table_keep_their_last_drawn_state_as_text_plain(kernel):

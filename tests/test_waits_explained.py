@@ -14,7 +14,7 @@ from ray_magics.cells.wait_lines import waiting_line, who
 from ray_magics.cluster.facts import NodeFacts
 from ray_magics.cluster.placement import Holder, PendingActor, PlacementFacts, placement_needs, why_waiting
 
-from .kernel_driver import Kernel
+from .kernel_driver import kernel_with
 
 ACTORS = """%%actor --num-cpus 1
 class W:
@@ -100,13 +100,11 @@ def test_in_terminal_ipython_the_line_is_printed_once_and_its_end_once(ip, capsy
 
 @pytest.fixture(scope="module")
 def kernel():
-    started = Kernel()
-    started.check("%load_ext ray_magics\n%ray_init --num-cpus 2\nimport threading, time, ray")
-    started.check(ACTORS)
-    started.check("G = G.options(num_gpus=1)")
-    assert started.run("1 / 0").error[0] == "ZeroDivisionError"  # IPython's first traceback is slow to draw
-    yield started
-    started.close()
+    with kernel_with(
+        "%load_ext ray_magics\n%ray_init --num-cpus 2\nimport threading, time, ray", ACTORS, "G = G.options(num_gpus=1)"
+    ) as started:
+        assert started.run("1 / 0").error[0] == "ZeroDivisionError"  # IPython's first traceback is slow to draw
+        yield started
 
 
 def lines(result) -> list[str]:
