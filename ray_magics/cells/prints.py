@@ -24,7 +24,6 @@ left to Ray.
 """
 
 import itertools
-import sys
 import threading
 import time
 import uuid
@@ -56,6 +55,7 @@ from ..session.ray_import import import_ray, ray_imported
 from ..session.waits import SLICE, ready_within
 from .actor_logs import ActorLogs, LogLine, keep
 from .cell_events import CellBehaviour
+from .cell_output import Sink
 from .line_pieces import LinePieces, LongLines
 
 SETTLE_SECONDS = 2.0  # longest a cell waits at its end for the lines its calls wrote
@@ -83,46 +83,6 @@ class CellOutput:
 
     def label(self) -> str:
         return "this cell" if self.execution_count is None else f"In [{self.execution_count}]"
-
-
-class Sink:
-    """Where lines are shown: the kernel's output of a given cell, or this process's streams."""
-
-    def __init__(self, shell):
-        self.kernel = getattr(shell, "kernel", None)
-        self.shell = shell
-
-    def parent(self) -> dict | None:
-        return getattr(self.shell, "parent_header", None) if self.kernel is not None else None
-
-    def show(self, cell: CellOutput, stream: str, text: str, running: bool) -> None:
-        if self.kernel is None or cell.parent is None:
-            target = sys.stdout if stream == "stdout" else sys.stderr
-            target.write(text)
-            target.flush()
-            return
-        if running:  # what the cell printed itself first, as it came first
-            for own in (sys.stdout, sys.stderr):
-                own.flush()
-        self.kernel.session.send(
-            self.kernel.iopub_socket, "stream", {"name": stream, "text": text},
-            parent=cell.parent, ident=f"stream.{stream}".encode(),
-        )
-
-    def count(self, cell: CellOutput, text: str, first: bool, running: bool) -> None:
-        """Show the line `text` that counts what `cell` left out: in a kernel, one display, shown
-        `first` and then updated in place; in a terminal, printed."""
-        if self.kernel is None or cell.parent is None:
-            self.show(cell, "stderr", text + "\n", running)
-            return
-        if running:
-            for own in (sys.stdout, sys.stderr):
-                own.flush()
-        self.kernel.session.send(
-            self.kernel.iopub_socket, "display_data" if first else "update_display_data",
-            {"data": {"text/plain": text}, "metadata": {}, "transient": {"display_id": cell.count_id}},
-            parent=cell.parent, ident=b"display_data",
-        )
 
 
 class PrintRouting(CellBehaviour):
@@ -305,7 +265,7 @@ class PrintRouting(CellBehaviour):
             self.arrival.notify_all()
         self.logs.add(logged)
         for (cell, stream), texts in batches.items():
-            self.sink.show(cell, stream, "".join(texts), running=cell is self.cell)
+            self.sink.show(cell.parent, stream, "".join(texts), running=cell is self.cell)
         self.say_left_out()
         return left
 
@@ -328,7 +288,7 @@ class PrintRouting(CellBehaviour):
                 first = cell.reported == 0
                 count = cell.left_out if cell.parent is not None else cell.left_out - cell.reported
                 cell.reported, cell.reported_at = cell.left_out, now
-                self.sink.count(cell, f"… {plural(count, 'more line')}", first,
+                self.sink.display(cell.parent, cell.count_id, f"… {plural(count, 'more line')}", first,
                                 running=cell is self.cell)
             if self.count_timer is None and any(cell.parent is not None for cell in self.pending):
                 self.count_timer = threading.Timer(COUNT_EVERY, self._count_timer_fires)

@@ -34,6 +34,7 @@ from ..cluster.placement import Wait, read_placement, why_waiting
 from ..ray_internals import actor_id, placement_cpus
 from ..session.background import connected_ray
 from .cell_events import CellBehaviour
+from .cell_output import Sink
 from .origins import CellOrigins
 from .wait_lines import ended_line, placed_line, waiting_line, who
 
@@ -86,31 +87,24 @@ class CellLines:
     """Where one cell's lines go: a display of the cell, updated in place (a kernel), or this process's
     stdout, each line printed once, and the end of each group once (a terminal)."""
 
-    def __init__(self, kernel, parent: dict | None):
-        self.kernel = kernel if parent is not None else None
-        self.parent = parent
-        self.display_id = None
+    def __init__(self, sink: Sink):
+        self.sink = sink
+        self.parent = sink.parent()  # None: no kernel
+        self.display_id = uuid.uuid4().hex
         self.text = ""
         self.printed: set[tuple[Group, bool]] = set()
 
     def show(self, groups: list[Group], origins: CellOrigins) -> None:
-        if self.kernel is None:
+        if self.parent is None:
             for group in groups:
                 if (group, not group.pending) not in self.printed:
                     self.printed.add((group, not group.pending))
                     print(group.line(origins), flush=True)
             return
         text = "\n".join(group.line(origins) for group in groups)
-        if text == self.text:
-            return
-        kind = "display_data" if self.display_id is None else "update_display_data"
-        self.display_id = self.display_id or uuid.uuid4().hex
-        self.text = text
-        self.kernel.session.send(
-            self.kernel.iopub_socket, kind,
-            {"data": {"text/plain": text}, "metadata": {}, "transient": {"display_id": self.display_id}},
-            parent=self.parent, ident=b"display_data",
-        )
+        if text != self.text:
+            self.sink.display(self.parent, self.display_id, text, first=not self.text, running=False)
+            self.text = text
 
 
 @dataclass(eq=False)
@@ -144,7 +138,7 @@ class WaitsExplained(CellBehaviour):
     def __init__(self, shell, settings, origins: CellOrigins):
         super().__init__(shell, settings)
         self.origins = origins
-        self.kernel = getattr(shell, "kernel", None)
+        self.sink = Sink(shell)
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.cell: CellWatch | None = None
@@ -166,9 +160,8 @@ class WaitsExplained(CellBehaviour):
     # ----------------------------------------------------------------- the kernel's main thread
 
     def cell_starts(self, info) -> None:
-        parent = getattr(self.shell, "parent_header", None) if self.kernel is not None else None
         with self.lock:
-            self.cell = CellWatch(CellLines(self.kernel, parent))
+            self.cell = CellWatch(CellLines(self.sink))
 
     def cell_ends(self, result) -> None:
         stopped = isinstance(getattr(result, "error_in_exec", None), KeyboardInterrupt)
@@ -177,7 +170,7 @@ class WaitsExplained(CellBehaviour):
             if cell is None:
                 return
             cell.over = True
-            if cell.waiting() and not stopped and cell.lines.kernel is not None:
+            if cell.waiting() and not stopped and cell.lines.parent is not None:
                 self.ending.append(cell)
             self.earlier.update(cell.watched)
             if self.earlier:
