@@ -308,8 +308,8 @@ class RayMagics(Magics, RaySettings):
         ::
 
           In [1]: %actor_logs counter
-          In [3]    adding 1
-          In [4]    adding 2
+          In [3]  adding 1
+          In [4]  adding 2
           In [2]: %actor_logs 7980c003 -n 10 --follow
         """
         args = parse_line(self.actor_logs, line)
@@ -318,7 +318,7 @@ class RayMagics(Magics, RaySettings):
             target = resolve_name(self.shell.user_ns, args.actor)
             if not is_actor_handle(target):
                 raise InputTypeError(f"{args.actor} is not an actor handle: it is {type(target).__name__}")
-        live_api().check_ray_running()
+        lifecycle.check_running()
         show_logs(self.prints.logs, target, args.n, args.follow)
 
     @magic_options()
@@ -345,7 +345,7 @@ class RayMagics(Magics, RaySettings):
         check_needs(args, "timeout", "wait")
         handle = resolve_name(self.shell.user_ns, args.handle)
         live = live_api()
-        live.check_ray_running()
+        lifecycle.check_running()
         if not is_actor_handle(handle):
             if live.are_object_refs(handle):
                 raise InputError(f"{args.handle} are ObjectRefs: use %refs_progress {args.handle}")
@@ -378,7 +378,7 @@ class RayMagics(Magics, RaySettings):
         check_needs(args, "timeout", "wait")
         refs = resolve_name(self.shell.user_ns, args.refs)
         live = live_api()
-        live.check_ray_running()
+        lifecycle.check_running()
         if is_actor_handle(refs):
             raise InputError(f"{args.refs} is an actor handle: use %actor_progress {args.refs}")
         live.refs_progress(refs, self.interval(args), args.description, args.unit, args.wait, args.timeout,

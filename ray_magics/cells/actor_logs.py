@@ -157,8 +157,7 @@ def _print(lines: list[LogLine]) -> None:
 def _store() -> ActorLogs:
     if _kept is None:
         raise InputError("no lines are kept: %load_ext ray_magics keeps what tracked actors write")
-    if not lifecycle.is_running():
-        raise InputError("Ray is not running")
+    lifecycle.check_running()
     return _kept
 
 

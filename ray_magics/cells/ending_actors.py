@@ -24,8 +24,7 @@ def kill(actor) -> str:
     """End `actor` (a handle, or 8 or more hex digits of its id) as `ray.kill` does: at once,
     without restarts. Returns the line that says so and what it frees: `ended 1 actor (W), freeing
     CPU 1`. An actor already dead is refused, with its death cause."""
-    if not lifecycle.is_running():
-        raise InputError("Ray is not running")
+    lifecycle.check_running()
     facts = read_actor(find_actor(actor))
     if facts is None:
         raise InputError("the GCS no longer knows that actor")

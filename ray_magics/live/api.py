@@ -22,11 +22,6 @@ def interval_or_default(interval) -> float:
     return positive_seconds(in_force().refresh_interval if interval is None else interval, "interval")
 
 
-def check_ray_running() -> None:
-    if not lifecycle.is_running():
-        raise InputError("Ray is not running")
-
-
 def keep_live(view, wait: bool, timeout, show):
     """Refresh `view` in the background, `show` it, and with `wait` block until it ends (or `timeout`)."""
     if timeout is not None:
@@ -41,7 +36,7 @@ def keep_live(view, wait: bool, timeout, show):
 
 def actor_method(handle, method: str):
     """`handle.<method>`, checked to be a method of a live actor handle."""
-    check_ray_running()
+    lifecycle.check_running()
     if not is_actor_handle(handle):
         raise InputTypeError(f"expected a Ray actor handle, got {type(handle).__name__}")
     bound = getattr(handle, method, None)
@@ -63,7 +58,7 @@ def progress(handle, method="get_progress", interval=None, description=None, uni
     it ends (at most `timeout` seconds; Ctrl-C ends the wait). Display the view to see it;
     `repr(view)` is its one-line text.
     """
-    check_ray_running()
+    lifecycle.check_running()
     if not is_actor_handle(handle):
         refs = object_refs(handle, expected="a Ray actor handle or ObjectRefs")
         if method != "get_progress":
@@ -79,7 +74,7 @@ def progress(handle, method="get_progress", interval=None, description=None, uni
 def refs_progress(refs, interval=None, description=None, unit=None, wait=False, timeout=None, show=None):
     """A live progress bar over ObjectRefs (`refs`: a list, a dict's values, a generator or one ref):
     `progress` for refs alone, refusing anything else."""
-    check_ray_running()
+    lifecycle.check_running()
     refs = object_refs(refs)
     interval = interval_or_default(interval)
     from .refs_progress_view import RefsProgressView
@@ -120,7 +115,7 @@ def table(bound_method, interval=None, until=None, wait=False, timeout=None, lab
     `until`, compared as strings. `show` and `wait` as for `progress`. `label` names the
     table (default `Class.method`).
     """
-    check_ray_running()
+    lifecycle.check_running()
     if not is_actor_method(bound_method):
         raise InputTypeError(f"expected an actor method such as handle.state, got {type(bound_method).__name__}")
     interval = interval_or_default(interval)
@@ -150,7 +145,7 @@ def actors(all=False, class_name=None, watch=False, interval=None, stale=False):
     is the table as text.
     """
     check_listing(class_name, watch, interval)
-    check_ray_running()
+    lifecycle.check_running()
     interval = interval_or_default(interval) if watch else None
     from .actors_view import ActorsView
 

@@ -10,7 +10,7 @@ connect timeout.
 import sys
 import time
 
-from ..errors import RayUnavailableError, one_line
+from ..errors import InputError, RayUnavailableError, one_line
 from ..ray_internals import mismatched_versions
 from . import auth
 from .address import asks_for_token, check_reachable
@@ -33,6 +33,12 @@ def is_running() -> bool:
         return False
     ray = sys.modules.get("ray")
     return ray is not None and ray.is_initialized()
+
+
+def check_running() -> None:
+    """`InputError` unless Ray is running: for what reads or acts on Ray and never starts it."""
+    if not is_running():
+        raise InputError("Ray is not running")
 
 
 def runs_embedded() -> bool:
