@@ -23,6 +23,11 @@ from .cell_events import CellBehaviour
 ORIGINS_KEPT = 100_000  # actors remembered with their cell run; the oldest are forgotten first
 
 
+def run_label(count: int | None) -> str:
+    """How a cell run is named: `In [3]` by its execution count, `this cell` while it runs."""
+    return "this cell" if count is None else f"In [{count}]"
+
+
 @dataclass(eq=False)
 class CellRun:
     """One run of a cell."""
@@ -37,7 +42,7 @@ class CellRun:
         return ("id", self.cell_id) if self.cell_id else ("source", self.source)
 
     def label(self) -> str:
-        return "this cell" if self.count is None else f"In [{self.count}]"
+        return run_label(self.count)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ from .actor_logs import ActorLogs, LogLine, keep
 from .cell_events import CellBehaviour
 from .cell_output import Sink
 from .line_pieces import LinePieces, LongLines
+from .origins import run_label
 
 SETTLE_SECONDS = 2.0  # longest a cell waits at its end for the lines its calls wrote
 TASKS_KEPT = 100_000  # calls remembered with their cell; the oldest are forgotten first
@@ -82,7 +83,7 @@ class CellOutput:
     execution_count: int | None = None  # once it has ended
 
     def label(self) -> str:
-        return "this cell" if self.execution_count is None else f"In [{self.execution_count}]"
+        return run_label(self.execution_count)
 
 
 class PrintRouting(CellBehaviour):
